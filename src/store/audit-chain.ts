@@ -1,0 +1,99 @@
+// The audit chain: every event stores the previous event's hash and its own,
+// hash = SHA-256(prevHash ‖ canonical(event)), with RFC 8785 (JCS) as the canonical encoding
+// so any verifier can recompute it. The head is cached in memory and only advances when the
+// surrounding transaction commits (see unit-of-work.ts).
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import type Database from 'better-sqlite3';
+
+export type Outcome = 'ok' | 'denied' | 'failed';
+
+export interface EventInput {
+  action: string;
+  outcome: Outcome;
+  actor: string;
+  requestId?: string | null;
+  vmId?: string | null;
+  inodeId?: string | null;
+  fileId?: string | null;
+  bindingId?: string | null;
+  migrationId?: string | null;
+  errorCode?: string | null;
+  errno?: string | null;
+  operation?: string | null;
+  details?: Record<string, unknown>;
+}
+
+export interface EventRow {
+  seq: number; time: number; actor: string; action: string; outcome: Outcome;
+  requestId: string | null; vmId: string | null; inodeId: string | null; fileId: string | null;
+  bindingId: string | null; migrationId: string | null; errorCode: string | null;
+  errno: string | null; operation: string | null; details: string; prevHash: string; hash: string;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The hashed content of an event: every column except the hashes; details as stored (already JCS). */
+export function canonicalEvent(e: Omit<EventRow, 'prevHash' | 'hash'>): string {
+  return canonicalize({
+    seq: e.seq, time: e.time, actor: e.actor, action: e.action, outcome: e.outcome,
+    requestId: e.requestId, vmId: e.vmId, inodeId: e.inodeId, fileId: e.fileId,
+    bindingId: e.bindingId, migrationId: e.migrationId, errorCode: e.errorCode,
+    errno: e.errno, operation: e.operation, details: e.details,
+  })!;
+}
+
+export function chainHash(prevHash: string, canonical: string): string {
+  return createHash('sha256').update(prevHash).update(canonical).digest('hex');
+}
+
+export interface ChainHead { seq: number; hash: string }
+
+/** Called after each append, inside the appending transaction (e.g. signed checkpoints). */
+export type AppendHook = (row: EventRow) => void;
+
+export class AuditChain {
+  private head: ChainHead;
+  private readonly insert: Database.Statement;
+  private readonly hooks: AppendHook[] = [];
+
+  constructor(private readonly sqlite: Database.Database, private readonly now: () => number) {
+    const last = sqlite.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as ChainHead | undefined;
+    this.head = last ?? { seq: 0, hash: GENESIS_HASH };
+    this.insert = sqlite.prepare(`INSERT INTO events (seq, time, actor, action, outcome, request_id, vm_id,
+      inode_id, file_id, binding_id, migration_id, error_code, errno, operation, details, prev_hash, hash)
+      VALUES (@seq, @time, @actor, @action, @outcome, @requestId, @vmId, @inodeId, @fileId, @bindingId,
+      @migrationId, @errorCode, @errno, @operation, @details, @prevHash, @hash)`);
+  }
+
+  getHead(): ChainHead { return { ...this.head }; }
+
+  /** Registers a hook run after every append in the same transaction, so whatever it writes
+   *  commits or rolls back with the event. Returns a function that removes it. */
+  onAppend(hook: AppendHook): () => void {
+    this.hooks.push(hook);
+    return () => { const i = this.hooks.indexOf(hook); if (i >= 0) this.hooks.splice(i, 1); };
+  }
+
+  /** Used by the unit of work to undo in-memory advances of a rolled-back transaction. */
+  resetHead(head: ChainHead): void { this.head = { ...head }; }
+
+  /** Appends one event; must run inside the transaction that makes the change it describes. */
+  append(input: EventInput): EventRow {
+    if (!this.sqlite.inTransaction) throw new Error('audit events are written inside a transaction');
+    const base = {
+      seq: this.head.seq + 1, time: this.now(), actor: input.actor, action: input.action,
+      outcome: input.outcome, requestId: input.requestId ?? null, vmId: input.vmId ?? null,
+      inodeId: input.inodeId ?? null, fileId: input.fileId ?? null, bindingId: input.bindingId ?? null,
+      migrationId: input.migrationId ?? null, errorCode: input.errorCode ?? null,
+      errno: input.errno ?? null, operation: input.operation ?? null,
+      details: canonicalize(input.details ?? {})!,
+    };
+    const hash = chainHash(this.head.hash, canonicalEvent(base));
+    const row: EventRow = { ...base, prevHash: this.head.hash, hash };
+    this.insert.run(row);
+    this.head = { seq: row.seq, hash };
+    for (const hook of this.hooks) hook(row);
+    return row;
+  }
+}
