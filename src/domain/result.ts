@@ -17,7 +17,7 @@ export type ErrorCode =
   | 'probe.out_of_range' | 'probe.no_code_page'
   | 'audit.cursor_invalid' | 'audit.checkpoint_mismatch'
   | 'handover.private_inodes' | 'handover.in_progress' | 'service.unavailable'
-  | 'kernel.unavailable'
+  | 'kernel.unavailable' | 'request.route_not_found' | 'internal.error'
   | `kernel.${Lowercase<ErrnoName>}`;
 
 export interface DomainError {

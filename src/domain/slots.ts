@@ -1,0 +1,38 @@
+// Memslot id allocation. User bindings take the lowest free id; the probe's temporary code
+// page takes the highest, so it never collides with a slot a caller asked for.
+import { err, ok, type Result } from './result.js';
+import { overlaps, PAGE, type Extent } from './ranges.js';
+
+export const NR_MEMSLOTS = 32764;
+
+export function chooseSlot(used: Iterable<number>, requested?: number): Result<number> {
+  const taken = new Set(used);
+  if (requested !== undefined) {
+    if (requested < 0 || requested >= NR_MEMSLOTS) return err('request.invalid', `slot must be below ${NR_MEMSLOTS}`);
+    return taken.has(requested) ? err('binding.slot_in_use', `slot ${requested} is in use`) : ok(requested);
+  }
+  for (let s = 0; s < NR_MEMSLOTS - 1; s++) if (!taken.has(s)) return ok(s);
+  return err('binding.slots_exhausted', `all ${NR_MEMSLOTS - 1} memslots are in use`);
+}
+
+export function probeSlot(used: Iterable<number>): number | undefined {
+  const taken = new Set(used);
+  for (let s = NR_MEMSLOTS - 1; s >= 0; s--) if (!taken.has(s)) return s;
+  return undefined;
+}
+
+/** A free page below 4 GiB for the probe's code, away from every memslot and the target page. */
+export function probeCodeGpa(slots: Extent[], target: number): number | undefined {
+  const targetPage = Math.floor(target / PAGE) * PAGE;
+  const sorted = [...slots].sort((a, b) => b.gpa - a.gpa);
+  // Walk down from just below 4 GiB, skipping occupied ranges: the top of the 32-bit space
+  // is where guests rarely place RAM.
+  let candidate = 2 ** 32 - PAGE;
+  while (candidate >= 0) {
+    const hit = sorted.find((s) => overlaps(candidate, candidate + PAGE, s.gpa, s.gpa + s.size));
+    if (hit) { candidate = Math.floor((hit.gpa - PAGE) / PAGE) * PAGE; continue; }
+    if (candidate === targetPage) { candidate -= PAGE; continue; }
+    return candidate;
+  }
+  return undefined;
+}

@@ -1,0 +1,87 @@
+// buildApp(deps) returns an un-listened Fastify instance: tests inject into it, the
+// OpenAPI exporter reads its spec, and src/server.ts alone listens. Every route carries an
+// operationId and TypeBox schemas that drive validation, types and the spec at once.
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { randomUUID } from 'node:crypto';
+import type { ServiceContext } from '../services/context.js';
+import { Problem } from './schemas/common.js';
+import { RESOURCE_SCHEMAS } from './schemas/resource-schemas.js';
+import { HOST_SCHEMAS } from './schemas/host-schemas.js';
+import { validatorCompiler } from './validation.js';
+import { registerIdempotency } from './idempotency.js';
+import { registerErrorHandling } from './error-handling.js';
+import hostRoutes from './routes/host-routes.js';
+import vmRoutes from './routes/vm-routes.js';
+import inodeRoutes from './routes/inode-routes.js';
+import fileRoutes from './routes/file-routes.js';
+import bindingRoutes from './routes/binding-routes.js';
+
+export interface ServiceInfo { version: string; startedAt: number; dbPath: string }
+
+export interface AppDeps {
+  ctx: ServiceContext;
+  logger?: FastifyServerOptions['logger'];
+  service?: ServiceInfo;
+  /** False while a handover is in progress or the service is closing: /readyz answers 503. */
+  ready?: () => boolean;
+}
+
+export const NAMED_SCHEMAS = [Problem, ...RESOURCE_SCHEMAS, ...HOST_SCHEMAS];
+
+export async function buildApp(deps: AppDeps) {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    bodyLimit: 64 * 1024,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const service = deps.service ?? { version: '0.1.0', startedAt: Date.now(), dbPath: deps.ctx.store.ledger.path };
+  app.decorate('gmemd', { ctx: deps.ctx, service, ready: deps.ready ?? (() => true) });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'gmemd', version: service.version,
+        description: 'Host agent for KVM guest memory: guest_memfd inodes, per-VM files and memslots, and the audit ledger.',
+      },
+      tags: [
+        { name: 'host' }, { name: 'vms' }, { name: 'inodes' }, { name: 'files' }, { name: 'bindings' },
+        { name: 'migrations' }, { name: 'audit' }, { name: 'reconcile' },
+      ],
+    },
+    // Schemas registered with addSchema become components named by their $id.
+    refResolver: { buildLocalReference: (json, _base, _frag, i) => (json.$id as string) || `def-${i}` },
+  });
+  for (const s of NAMED_SCHEMAS) app.addSchema(s);
+  app.setValidatorCompiler(validatorCompiler(NAMED_SCHEMAS));
+
+  app.addHook('onSend', async (req, reply, payload) => {
+    reply.header('x-request-id', req.id);
+    return payload;
+  });
+  registerErrorHandling(app);
+  registerIdempotency(app, deps.ctx.store);
+
+  await app.register(hostRoutes);
+  await app.register(vmRoutes);
+  await app.register(inodeRoutes);
+  await app.register(fileRoutes);
+  await app.register(bindingRoutes);
+  return app;
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    gmemd: { ctx: ServiceContext; service: ServiceInfo; ready: () => boolean };
+  }
+  interface FastifyContextConfig {
+    /** The audit action of a mutating route: a request refused by validation is audited under it. */
+    action?: import('../domain/actions.js').Action;
+  }
+}

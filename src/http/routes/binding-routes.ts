@@ -1,0 +1,43 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { createBinding, deleteBinding } from '../../services/binding-service.js';
+import { PageQuery, problems, ref } from '../schemas/common.js';
+import { Binding, BindingList, CreateBindingRequest } from '../schemas/resource-schemas.js';
+import { bindingJson, pageJson } from '../serialize.js';
+import { respond } from '../problem.js';
+import { callerOf } from '../caller.js';
+import { listArgs } from './list-args.js';
+
+const bindingRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { ctx } = app.gmemd;
+
+  app.post('/v1/files/:fileId/bindings', {
+    config: { action: 'binding.create' },
+    schema: { operationId: 'createBinding', tags: ['bindings'],
+      summary: 'Map a range of the file at a guest address: a memslot (KVM_SET_USER_MEMORY_REGION2)',
+      params: Type.Object({ fileId: Type.String() }), body: ref(CreateBindingRequest),
+      response: { 201: ref(Binding), ...problems(400, 403, 404, 409, 422) } },
+  }, async (req, reply) => respond(req, reply, createBinding(ctx, callerOf(req), req.params.fileId, req.body), bindingJson, 201));
+
+  app.get('/v1/bindings', {
+    schema: { operationId: 'listBindings', tags: ['bindings'], summary: 'List bindings',
+      querystring: Type.Intersect([PageQuery, Type.Object({
+        vmId: Type.Optional(Type.String()), fileId: Type.Optional(Type.String()), inodeId: Type.Optional(Type.String()),
+        state: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('deleted'), Type.Literal('lost')])),
+      })]),
+      response: { 200: ref(BindingList), ...problems(400) } },
+  }, async (req, reply) => {
+    const page = listArgs(req, reply, req.query);
+    if (!page) return reply;
+    const q = req.query;
+    return pageJson(ctx.store.bindings.list({ ...page, vmId: q.vmId, fileId: q.fileId, inodeId: q.inodeId, state: q.state }), bindingJson);
+  });
+
+  app.delete('/v1/bindings/:bindingId', {
+    config: { action: 'binding.delete' },
+    schema: { operationId: 'deleteBinding', tags: ['bindings'], summary: 'Delete the memslot (memory_size 0)',
+      params: Type.Object({ bindingId: Type.String() }), response: { 200: ref(Binding), ...problems(404, 422) } },
+  }, async (req, reply) => respond(req, reply, deleteBinding(ctx, callerOf(req), req.params.bindingId), bindingJson));
+};
+
+export default bindingRoutes;

@@ -1,0 +1,53 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { allocate, punchHole } from '../../services/file-service.js';
+import { err } from '../../domain/result.js';
+import { PageQuery, problems, ref } from '../schemas/common.js';
+import { File, FileList, RangeRequest, RangeResult } from '../schemas/resource-schemas.js';
+import { fileJson, pageJson } from '../serialize.js';
+import { respond } from '../problem.js';
+import { callerOf } from '../caller.js';
+import { listArgs } from './list-args.js';
+
+const FileParams = Type.Object({ fileId: Type.String() });
+const rangeJson = (r: { file: { id: string; inodeId: string }; offset: number; length: number }) =>
+  ({ fileId: r.file.id, inodeId: r.file.inodeId, offset: r.offset, length: r.length });
+
+const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { ctx } = app.gmemd;
+
+  app.get('/v1/files', {
+    schema: { operationId: 'listFiles', tags: ['files'], summary: 'List files (VMs\' views of inodes)',
+      querystring: Type.Intersect([PageQuery, Type.Object({
+        vmId: Type.Optional(Type.String()), inodeId: Type.Optional(Type.String()),
+        state: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('pending'), Type.Literal('closed'), Type.Literal('lost')])),
+      })]),
+      response: { 200: ref(FileList), ...problems(400) } },
+  }, async (req, reply) => {
+    const page = listArgs(req, reply, req.query);
+    if (!page) return reply;
+    return pageJson(ctx.store.files.list({ ...page, vmId: req.query.vmId, inodeId: req.query.inodeId, state: req.query.state }), fileJson);
+  });
+
+  app.get('/v1/files/:fileId', {
+    schema: { operationId: 'getFile', tags: ['files'], params: FileParams, response: { 200: ref(File), ...problems(404) } },
+  }, async (req, reply) => {
+    const f = ctx.store.files.get(req.params.fileId);
+    return respond(req, reply, f ? { ok: true, value: f } : err('file.not_found', `no file ${req.params.fileId}`), fileJson);
+  });
+
+  app.post('/v1/files/:fileId/allocate', {
+    config: { action: 'inode.allocate' },
+    schema: { operationId: 'allocateFileRange', tags: ['files'], summary: 'fallocate(KEEP_SIZE) a page-aligned range (owner only)',
+      params: FileParams, body: ref(RangeRequest), response: { 200: ref(RangeResult), ...problems(400, 403, 404, 409, 422, 507) } },
+  }, async (req, reply) => respond(req, reply, allocate(ctx, callerOf(req), req.params.fileId, req.body), rangeJson));
+
+  app.post('/v1/files/:fileId/punch-hole', {
+    config: { action: 'inode.punch_hole' },
+    schema: { operationId: 'punchFileHole', tags: ['files'],
+      summary: 'fallocate(PUNCH_HOLE|KEEP_SIZE): zeroes the range in every VM\'s view (owner only)',
+      params: FileParams, body: ref(RangeRequest), response: { 200: ref(RangeResult), ...problems(400, 403, 404, 409, 422) } },
+  }, async (req, reply) => respond(req, reply, punchHole(ctx, callerOf(req), req.params.fileId, req.body), rangeJson));
+};
+
+export default fileRoutes;

@@ -1,0 +1,44 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { createInode } from '../../services/inode-service.js';
+import { inodeDetail } from '../../services/queries.js';
+import { PageQuery, problems, ref } from '../schemas/common.js';
+import { CreateInodeRequest, InodeCreated, InodeDetail, InodeList } from '../schemas/resource-schemas.js';
+import { bindingJson, fileJson, inodeJson, pageJson } from '../serialize.js';
+import { respond } from '../problem.js';
+import { callerOf } from '../caller.js';
+import { listArgs } from './list-args.js';
+
+const inodeRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { ctx } = app.gmemd;
+
+  app.post('/v1/inodes', {
+    config: { action: 'inode.create' },
+    schema: { operationId: 'createInode', tags: ['inodes'],
+      summary: 'Create guest memory: KVM_CREATE_GUEST_MEMFD on the owner VM; returns the inode and the owner\'s file',
+      body: ref(CreateInodeRequest), response: { 201: ref(InodeCreated), ...problems(400, 404, 409, 422, 503, 507) } },
+  }, async (req, reply) => respond(req, reply, createInode(ctx, callerOf(req), req.body),
+    (r) => ({ inode: inodeJson(r.inode), file: fileJson(r.file) }), 201));
+
+  app.get('/v1/inodes', {
+    schema: { operationId: 'listInodes', tags: ['inodes'], summary: 'List inodes',
+      querystring: Type.Intersect([PageQuery, Type.Object({
+        ownerVmId: Type.Optional(Type.String()),
+        state: Type.Optional(Type.Union([Type.Literal('live'), Type.Literal('released'), Type.Literal('lost')])),
+      })]),
+      response: { 200: ref(InodeList), ...problems(400) } },
+  }, async (req, reply) => {
+    const page = listArgs(req, reply, req.query);
+    if (!page) return reply;
+    return pageJson(ctx.store.inodes.list({ ...page, ownerVmId: req.query.ownerVmId, state: req.query.state }), inodeJson);
+  });
+
+  app.get('/v1/inodes/:inodeId', {
+    schema: { operationId: 'getInode', tags: ['inodes'], summary: 'An inode with its files and bindings across VMs',
+      params: Type.Object({ inodeId: Type.String() }), response: { 200: ref(InodeDetail), ...problems(404) } },
+  }, async (req, reply) => respond(req, reply, inodeDetail(ctx, req.params.inodeId), (d) => ({
+    inode: inodeJson(d.inode), files: d.files.map(fileJson), bindings: d.bindings.map(bindingJson),
+  })));
+};
+
+export default inodeRoutes;

@@ -1,0 +1,49 @@
+// Shared wire shapes. Each named schema carries an $id: registered once with addSchema, it
+// becomes a named component in the OpenAPI document, and routes refer to it with ref().
+import { Type, type Static, type TSchema } from 'typebox';
+
+/** A $ref to a registered schema that keeps the schema's static type for the type provider. */
+export function ref<T extends TSchema>(schema: T) {
+  const id = (schema as { $id?: string }).$id;
+  if (!id) throw new Error('ref() needs a schema with an $id');
+  return Type.Unsafe<Static<T>>({ $ref: `${id}#` });
+}
+
+/** OpenAPI 3.0 has no null type; `nullable` is understood by Ajv and by the spec. */
+export function Nullable<T extends TSchema>(schema: T) {
+  return Type.Unsafe<Static<T> | null>({ ...schema, nullable: true });
+}
+
+export const Labels = Type.Record(Type.String({ maxLength: 63 }), Type.String({ maxLength: 255 }),
+  { description: 'Free-form key/value labels' });
+export const Time = Type.String({ format: 'date-time' });
+export const Id = (prefix: string) => Type.String({ pattern: `^${prefix}_[0-9a-z]{26}$`, description: `a ${prefix}_… id` });
+/** Byte counts and guest addresses: integers exact in JSON (below 2^53). */
+export const Bytes = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+
+export const Problem = Type.Object({
+  type: Type.String(),
+  title: Type.String(),
+  status: Type.Integer(),
+  detail: Type.String(),
+  code: Type.String({ description: 'Stable machine-readable code, e.g. binding.gpa_overlap or kernel.einval' }),
+  instance: Type.Optional(Type.String()),
+  requestId: Type.Optional(Type.String()),
+  errno: Type.Optional(Type.String({ description: 'Kernel errno name, when the kernel refused' })),
+  operation: Type.Optional(Type.String({ description: 'The kernel operation that failed' })),
+  retryable: Type.Optional(Type.Boolean()),
+}, { $id: 'Problem', additionalProperties: true, description: 'RFC 9457 problem details' });
+
+export const PageQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  cursor: Type.Optional(Type.String({ maxLength: 200, description: 'Opaque cursor from a previous page' })),
+});
+
+export function PageOf<T extends TSchema>(item: T, id: string) {
+  return Type.Object({ items: Type.Array(ref(item)), nextCursor: Nullable(Type.String()) }, { $id: id, additionalProperties: false });
+}
+
+/** Standard error responses for a route: problem+json under every listed status. */
+export function problems(...statuses: number[]) {
+  return Object.fromEntries(statuses.map((s) => [s, { description: 'Problem', content: { 'application/problem+json': { schema: ref(Problem) } } }]));
+}

@@ -1,0 +1,24 @@
+import { Type } from 'typebox';
+import { Bytes, Nullable, Time } from './common.js';
+
+export const Host = Type.Object({
+  backend: Type.Union([Type.Literal('native'), Type.Literal('simulated')]),
+  capabilities: Type.Object({
+    guestMemfd: Type.Integer({ description: 'KVM_CAP_GUEST_MEMFD' }),
+    guestMemfdFlags: Type.Integer({ description: 'KVM_CAP_GUEST_MEMFD_FLAGS: supported creation flags (1 MMAP, 2 INIT_SHARED)' }),
+    vmTypes: Type.Integer({ description: 'KVM_CAP_VM_TYPES bitmask' }),
+    nrMemslots: Type.Integer({ description: 'KVM_CAP_NR_MEMSLOTS' }),
+    readonlyMem: Type.Integer({ description: 'KVM_CAP_READONLY_MEM' }),
+    userMemory2: Type.Integer({ description: 'KVM_CAP_USER_MEMORY2' }),
+    shareableInodes: Type.Boolean(), readonlyViews: Type.Boolean(),
+  }),
+  operations: Type.Record(Type.String(), Type.Boolean(), { description: 'Which gmemd operations this kernel supports' }),
+  limits: Type.Object({ nofileSoft: Nullable(Type.Integer()), nofileHard: Nullable(Type.Integer()), memslotsPerVm: Type.Integer() }),
+  memory: Type.Object({ hostTotalBytes: Nullable(Bytes), unevictableBytes: Nullable(Bytes), liveInodeBytes: Bytes }),
+  ledger: Type.Object({ vmsActive: Type.Integer(), inodesLive: Type.Integer(), events: Type.Integer() }),
+  service: Type.Object({ version: Type.String(), pid: Type.Integer(), startedAt: Time, db: Type.String() }),
+}, { $id: 'Host', additionalProperties: true });
+
+export const Health = Type.Object({ status: Type.String() }, { $id: 'Health' });
+
+export const HOST_SCHEMAS = [Host, Health];

@@ -1,0 +1,91 @@
+// The resources: VMs, inodes (storage), files (one VM's view) and bindings (memslots).
+import { Type } from 'typebox';
+import { Bytes, Id, Labels, Nullable, PageOf, ref, Time } from './common.js';
+
+export const Permission = Type.Union([Type.Literal('read'), Type.Literal('write'), Type.Literal('allocate'), Type.Literal('share')]);
+
+export const Vm = Type.Object({
+  id: Id('vm'), name: Type.String(), labels: Labels,
+  state: Type.Union([Type.Literal('active'), Type.Literal('destroyed'), Type.Literal('lost')]),
+  createdAt: Time, endedAt: Nullable(Time),
+}, { $id: 'Vm', additionalProperties: false });
+
+export const Inode = Type.Object({
+  id: Id('ino'), size: Bytes, shareable: Type.Boolean(),
+  kernelInode: Type.Integer({ description: 'The inode number the kernel reports for the guest_memfd (fstat st_ino)' }),
+  originVmId: Id('vm'), ownerVmId: Id('vm'), labels: Labels,
+  state: Type.Union([Type.Literal('live'), Type.Literal('released'), Type.Literal('lost')]),
+  createdAt: Time, endedAt: Nullable(Time),
+}, { $id: 'Inode', additionalProperties: false });
+
+export const File = Type.Object({
+  id: Id('file'), inodeId: Id('ino'), vmId: Id('vm'),
+  role: Type.Union([Type.Literal('owner'), Type.Literal('grantee')]),
+  permissions: Type.Array(Permission),
+  grantedByFileId: Nullable(Type.String()), migrationId: Nullable(Type.String()),
+  state: Type.Union([Type.Literal('open'), Type.Literal('pending'), Type.Literal('closed'), Type.Literal('lost')]),
+  createdAt: Time, endedAt: Nullable(Time),
+}, { $id: 'File', additionalProperties: false });
+
+export const Binding = Type.Object({
+  id: Id('bind'), fileId: Id('file'), vmId: Id('vm'), inodeId: Id('ino'),
+  slot: Type.Integer(), gpa: Bytes, offset: Bytes, size: Bytes,
+  readonly: Type.Boolean({ description: 'KVM_MEM_READONLY is set on the memslot' }),
+  kind: Type.Union([Type.Literal('gmem'), Type.Literal('view')], { description: 'gmem: a KVM_MEM_GUEST_MEMFD memslot; view: a plain memslot over gmemd\'s mapping' }),
+  state: Type.Union([Type.Literal('active'), Type.Literal('deleted'), Type.Literal('lost')]),
+  createdAt: Time, endedAt: Nullable(Time),
+}, { $id: 'Binding', additionalProperties: false });
+
+export const MemoryTotals = Type.Object({
+  ownedBytes: Bytes, ownedInodes: Type.Integer(), boundBytes: Bytes, openFiles: Type.Integer(),
+}, { $id: 'MemoryTotals', additionalProperties: false });
+
+export const VmDetail = Type.Object({
+  vm: ref(Vm), files: Type.Array(ref(File)), bindings: Type.Array(ref(Binding)), memory: ref(MemoryTotals),
+}, { $id: 'VmDetail', additionalProperties: false });
+
+export const InodeDetail = Type.Object({
+  inode: ref(Inode), files: Type.Array(ref(File)), bindings: Type.Array(ref(Binding)),
+}, { $id: 'InodeDetail', additionalProperties: false });
+
+export const InodeCreated = Type.Object({ inode: ref(Inode), file: ref(File) }, { $id: 'InodeCreated', additionalProperties: false });
+
+export const VmDestroyed = Type.Object({
+  vm: ref(Vm), closedFiles: Type.Array(Type.String()), releasedInodes: Type.Array(Type.String()),
+  deletedBindings: Type.Array(Type.String()),
+}, { $id: 'VmDestroyed', additionalProperties: false });
+
+export const VmList = PageOf(Vm, 'VmList');
+export const InodeList = PageOf(Inode, 'InodeList');
+export const FileList = PageOf(File, 'FileList');
+export const BindingList = PageOf(Binding, 'BindingList');
+
+export const CreateVmRequest = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
+  labels: Type.Optional(Labels),
+}, { $id: 'CreateVmRequest', additionalProperties: false });
+
+export const CreateInodeRequest = Type.Object({
+  ownerVmId: Type.String(),
+  size: Type.Integer({ description: 'Bytes; a positive multiple of 4096' }),
+  shareable: Type.Optional(Type.Boolean({ default: true, description: 'MMAP|INIT_SHARED: other VMs can view it' })),
+  labels: Type.Optional(Labels),
+}, { $id: 'CreateInodeRequest', additionalProperties: false });
+
+export const RangeRequest = Type.Object({
+  offset: Type.Integer(), length: Type.Integer(),
+}, { $id: 'RangeRequest', additionalProperties: false });
+
+export const RangeResult = Type.Object({
+  fileId: Type.String(), inodeId: Type.String(), offset: Bytes, length: Bytes,
+}, { $id: 'RangeResult', additionalProperties: false });
+
+export const CreateBindingRequest = Type.Object({
+  gpa: Type.Integer({ description: 'Guest-physical address, page-aligned' }),
+  offset: Type.Integer({ description: 'Offset in the inode, page-aligned' }),
+  size: Type.Integer({ description: 'Bytes, page-aligned, > 0' }),
+  slot: Type.Optional(Type.Integer({ minimum: 0, maximum: 32763 })),
+}, { $id: 'CreateBindingRequest', additionalProperties: false });
+
+export const RESOURCE_SCHEMAS = [Vm, Inode, File, Binding, MemoryTotals, VmDetail, InodeDetail, InodeCreated, VmDestroyed,
+  VmList, InodeList, FileList, BindingList, CreateVmRequest, CreateInodeRequest, RangeRequest, RangeResult, CreateBindingRequest];

@@ -1,0 +1,24 @@
+// GMEMD_BACKEND: `native` (koffi over /dev/kvm, refuses to start without it), `simulated`
+// (the in-process Linux 6.18 model, for hosts without KVM), or `auto` (native whenever
+// /dev/kvm opens and reports KVM_CAP_GUEST_MEMFD, else simulated, saying why).
+import type { KvmHost } from './kvm-host.js';
+import { openNativeHost } from './native/native-host.js';
+import { createSimulatedHost } from './simulated/sim-host.js';
+
+export type BackendChoice = 'auto' | 'native' | 'simulated';
+
+export interface Selected { host: KvmHost; note: string }
+
+export function parseBackend(value: string | undefined): BackendChoice {
+  const v = (value ?? 'auto').trim() || 'auto';
+  if (v === 'auto' || v === 'native' || v === 'simulated') return v;
+  throw new Error(`GMEMD_BACKEND must be auto, native or simulated, not "${v}"`);
+}
+
+export function selectBackend(choice: BackendChoice, kvmPath = '/dev/kvm'): Selected {
+  if (choice === 'simulated') return { host: createSimulatedHost(), note: 'simulated backend (GMEMD_BACKEND=simulated)' };
+  const native = openNativeHost(kvmPath);
+  if (native.ok) return { host: native.host, note: `native backend on ${kvmPath}` };
+  if (choice === 'native') throw new Error(`GMEMD_BACKEND=native but ${kvmPath} is unusable: ${native.reason}`);
+  return { host: createSimulatedHost(), note: `simulated backend: ${kvmPath} is unusable (${native.reason})` };
+}

@@ -1,0 +1,60 @@
+// GET /v1/host: which backend runs, what the kernel supports (read from the kernel each
+// time, KVM_CHECK_EXTENSION), the fd limit and memory that bound how far gmemd can scale.
+import { readFileSync } from 'node:fs';
+import { ok, type Result } from '../domain/result.js';
+import type { HostCapabilities } from '../kvm/kvm-host.js';
+import type { ServiceContext } from './context.js';
+import { kernelError } from './outcomes.js';
+
+export interface HostInfo {
+  backend: string;
+  capabilities: HostCapabilities & { shareableInodes: boolean; readonlyViews: boolean };
+  operations: Record<string, boolean>;
+  limits: { nofileSoft: number | null; nofileHard: number | null; memslotsPerVm: number };
+  memory: { hostTotalBytes: number | null; unevictableBytes: number | null; liveInodeBytes: number };
+  ledger: { vmsActive: number; inodesLive: number; events: number };
+}
+
+function procLimit(name: string): [number | null, number | null] {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(name));
+    const parts = line?.slice(name.length).trim().split(/\s+/) ?? [];
+    const num = (s?: string) => (s && /^\d+$/.test(s) ? Number(s) : null);
+    return [num(parts[0]), num(parts[1])];
+  } catch { return [null, null]; }
+}
+
+function meminfo(key: string): number | null {
+  try {
+    const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/meminfo', 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch { return null; }
+}
+
+export function hostInfo(ctx: ServiceContext): Result<HostInfo> {
+  const caps = ctx.kvm.capabilities();
+  if (!caps.ok) return { ok: false, error: kernelError(caps.error) };
+  const c = caps.value;
+  const shareable = (c.guestMemfdFlags & 3) === 3;
+  const readonlyViews = c.readonlyMem > 0;
+  const [soft, hard] = procLimit('Max open files');
+  const { sqlite } = ctx.store.ledger;
+  const count = (sql: string) => (sqlite.prepare(sql).get() as { n: number }).n;
+  return ok({
+    backend: ctx.kvm.backend,
+    capabilities: { ...c, shareableInodes: shareable, readonlyViews },
+    // What this kernel lets gmemd do (DESIGN §2): views need MMAP|INIT_SHARED gmem; read-only
+    // grants need KVM_MEM_READONLY. Private inodes are never shared, donated or migrated.
+    operations: {
+      createInode: c.guestMemfd > 0, shareInode: shareable, shareReadOnly: shareable && readonlyViews,
+      donateInode: shareable, migrate: shareable, donatePrivateInode: false, migratePrivateInode: false,
+    },
+    limits: { nofileSoft: soft, nofileHard: hard, memslotsPerVm: c.nrMemslots },
+    memory: { hostTotalBytes: meminfo('MemTotal'), unevictableBytes: meminfo('Unevictable'), liveInodeBytes: ctx.store.inodes.liveBytes() },
+    ledger: {
+      vmsActive: count("SELECT count(*) n FROM vms WHERE state = 'active'"),
+      inodesLive: count("SELECT count(*) n FROM inodes WHERE state = 'live'"),
+      events: ctx.store.chain.getHead().seq,
+    },
+  });
+}

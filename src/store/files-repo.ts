@@ -1,0 +1,51 @@
+import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
+import type { Db } from './database.js';
+import { files } from './schema.js';
+import type { FileRow, FileState } from './rows.js';
+import { toPage, type Page } from './pagination.js';
+
+export class FilesRepo {
+  private readonly byId;
+  private readonly liveForVm;
+
+  constructor(private readonly db: Db) {
+    this.byId = db.select().from(files).where(eq(files.id, sql.placeholder('id'))).prepare();
+    this.liveForVm = db.select().from(files).where(and(
+      eq(files.inodeId, sql.placeholder('inodeId')), eq(files.vmId, sql.placeholder('vmId')),
+      inArray(files.state, ['open', 'pending']))).prepare();
+  }
+
+  get(id: string): FileRow | undefined { return this.byId.get({ id }); }
+  /** The open or pending file of a VM on an inode, if any (at most one exists). */
+  liveFor(inodeId: string, vmId: string): FileRow | undefined { return this.liveForVm.get({ inodeId, vmId }); }
+
+  insert(row: FileRow): void { this.db.insert(files).values(row).run(); }
+
+  update(id: string, set: Partial<Pick<FileRow, 'permissions' | 'state' | 'role' | 'endedAt' | 'migrationId' | 'grantedByFileId'>>): void {
+    this.db.update(files).set(set).where(eq(files.id, id)).run();
+  }
+
+  byInode(inodeId: string, states: FileState[] = ['open', 'pending']): FileRow[] {
+    return this.db.select().from(files)
+      .where(and(eq(files.inodeId, inodeId), inArray(files.state, states))).orderBy(asc(files.id)).all();
+  }
+
+  byVm(vmId: string, states: FileState[] = ['open', 'pending']): FileRow[] {
+    return this.db.select().from(files)
+      .where(and(eq(files.vmId, vmId), inArray(files.state, states))).orderBy(asc(files.id)).all();
+  }
+
+  byMigration(migrationId: string): FileRow[] {
+    return this.db.select().from(files).where(eq(files.migrationId, migrationId)).orderBy(asc(files.id)).all();
+  }
+
+  list(q: { vmId?: string; inodeId?: string; state?: FileState; after?: string; limit: number }): Page<FileRow> {
+    const conds: SQL[] = [];
+    if (q.vmId) conds.push(eq(files.vmId, q.vmId));
+    if (q.inodeId) conds.push(eq(files.inodeId, q.inodeId));
+    if (q.state) conds.push(eq(files.state, q.state));
+    if (q.after) conds.push(gt(files.id, q.after));
+    const rows = this.db.select().from(files).where(and(...conds)).orderBy(asc(files.id)).limit(q.limit + 1).all();
+    return toPage(rows, q.limit, (r) => r.id);
+  }
+}

@@ -1,0 +1,14 @@
+// Row types of the ledger tables, as drizzle infers them.
+import type { vms, inodes, files, bindings, migrations, intents } from './schema.js';
+
+export type VmRow = typeof vms.$inferSelect;
+export type InodeRow = typeof inodes.$inferSelect;
+export type FileRow = typeof files.$inferSelect;
+export type BindingRow = typeof bindings.$inferSelect;
+export type MigrationRow = typeof migrations.$inferSelect;
+export type IntentRow = typeof intents.$inferSelect;
+
+export type VmState = VmRow['state'];
+export type InodeState = InodeRow['state'];
+export type FileState = FileRow['state'];
+export type BindingState = BindingRow['state'];

@@ -1,0 +1,46 @@
+// The ledger as the services see it: repositories, the audit chain and the unit of work,
+// all over one better-sqlite3 connection.
+import { openLedger, type Ledger } from './database.js';
+import { AuditChain } from './audit-chain.js';
+import { UnitOfWork } from './unit-of-work.js';
+import { VmsRepo } from './vms-repo.js';
+import { InodesRepo } from './inodes-repo.js';
+import { FilesRepo } from './files-repo.js';
+import { BindingsRepo } from './bindings-repo.js';
+import { MigrationsRepo } from './migrations-repo.js';
+import { AccessRepo } from './access-repo.js';
+import { IntentsRepo } from './intents-repo.js';
+import { IdempotencyRepo } from './idempotency-repo.js';
+
+export class Store {
+  readonly chain: AuditChain;
+  readonly uow: UnitOfWork;
+  readonly vms: VmsRepo;
+  readonly inodes: InodesRepo;
+  readonly files: FilesRepo;
+  readonly bindings: BindingsRepo;
+  readonly migrations: MigrationsRepo;
+  readonly access: AccessRepo;
+  readonly intents: IntentsRepo;
+  readonly idempotency: IdempotencyRepo;
+
+  constructor(readonly ledger: Ledger, readonly now: () => number = Date.now) {
+    const { sqlite, db } = ledger;
+    this.chain = new AuditChain(sqlite, now);
+    this.uow = new UnitOfWork(sqlite, this.chain);
+    this.vms = new VmsRepo(db);
+    this.inodes = new InodesRepo(db);
+    this.files = new FilesRepo(db);
+    this.bindings = new BindingsRepo(db);
+    this.migrations = new MigrationsRepo(db);
+    this.access = new AccessRepo(db);
+    this.intents = new IntentsRepo(db, now);
+    this.idempotency = new IdempotencyRepo(db, now);
+  }
+
+  static open(path: string, now: () => number = Date.now): Store {
+    return new Store(openLedger(path), now);
+  }
+
+  close(): void { this.ledger.close(); }
+}

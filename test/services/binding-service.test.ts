@@ -1,0 +1,37 @@
+// With the ledger's overlap check bypassed, the kernel path refuses on its own: the
+// memslot really exists in the kernel, and its refusal is reported with errno and audited.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BACKENDS, makeApp, MiB } from '../support/app.js';
+import { LOCAL_CALLER } from '../../src/services/context.js';
+import { createVm } from '../../src/services/vm-service.js';
+import { createInode } from '../../src/services/inode-service.js';
+import { createBinding } from '../../src/services/binding-service.js';
+
+for (const { kind, options } of BACKENDS) {
+  describe(`binding service (${kind})`, options, () => {
+    test('a second binding over the same guest range is refused by the kernel: EEXIST', async () => {
+      const t = await makeApp(kind);
+      try {
+        const vm = createVm(t.ctx, LOCAL_CALLER, { name: 'k' });
+        assert.ok(vm.ok);
+        const ino = createInode(t.ctx, LOCAL_CALLER, { ownerVmId: vm.value.id, size: 4 * MiB });
+        assert.ok(ino.ok);
+        const first = createBinding(t.ctx, LOCAL_CALLER, ino.value.file.id, { gpa: 0x100000, offset: 0, size: MiB });
+        assert.ok(first.ok);
+        const second = createBinding(t.ctx, LOCAL_CALLER, ino.value.file.id, { gpa: 0x100000, offset: 2 * MiB, size: MiB }, { ledgerChecks: false });
+        assert.equal(second.ok, false);
+        assert.equal(!second.ok && second.error.code, 'kernel.eexist');
+        assert.deepEqual(!second.ok && second.error.details, { errno: 'EEXIST', operation: 'KVM_SET_USER_MEMORY_REGION2' });
+        const ev = t.store.ledger.sqlite.prepare('SELECT outcome, errno, operation FROM events ORDER BY seq DESC LIMIT 1').get();
+        assert.deepEqual(ev, { outcome: 'failed', errno: 'EEXIST', operation: 'KVM_SET_USER_MEMORY_REGION2' });
+        assert.equal(t.store.bindings.activeByVm(vm.value.id).length, 1);
+        // The same for a gmem offset overlap at a free guest range: EINVAL in 6.18.
+        const third = createBinding(t.ctx, LOCAL_CALLER, ino.value.file.id, { gpa: 0x800000, offset: 0, size: MiB }, { ledgerChecks: false });
+        assert.equal(!third.ok && third.error.code, 'kernel.einval');
+      } finally {
+        await t.close();
+      }
+    });
+  });
+}

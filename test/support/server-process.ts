@@ -1,0 +1,44 @@
+// gmemd as a child process (the real src/server.ts) on a Unix socket, for tests that kill
+// and restart it. Requests go over the socket with node:http.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface ServerProcess { child: ChildProcess; socket: string; output: () => string; exited: Promise<number | null> }
+
+export async function startServer(env: Record<string, string>, timeoutMs = 20_000): Promise<ServerProcess> {
+  const socket = env.GMEMD_LISTEN!.replace(/^unix:/, '');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT, env: { ...process.env, GMEMD_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { out += d; });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + timeoutMs;
+  while (!out.includes('gmemd listening')) {
+    if (child.exitCode !== null) throw new Error(`gmemd exited early (${child.exitCode}):\n${out}`);
+    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`gmemd did not start:\n${out}`); }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { child, socket, output: () => out, exited };
+}
+
+export function httpJson(socket: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}):
+  Promise<{ status: number; json: any; headers: Record<string, string | string[] | undefined> }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = request({ socketPath: socket, method, path, headers: {
+      ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}), ...headers,
+    } }, (res) => {
+      let data = '';
+      res.on('data', (d) => { data += d; });
+      res.on('end', () => resolve({ status: res.statusCode!, json: data ? JSON.parse(data) : undefined, headers: res.headers }));
+    });
+    req.on('error', reject);
+    if (payload) req.write(payload);
+    req.end();
+  });
+}
