@@ -9,6 +9,7 @@ import type { ServiceContext } from '../services/context.js';
 import { Problem } from './schemas/common.js';
 import { RESOURCE_SCHEMAS } from './schemas/resource-schemas.js';
 import { HOST_SCHEMAS } from './schemas/host-schemas.js';
+import { SHARING_SCHEMAS } from './schemas/sharing-schemas.js';
 import { validatorCompiler } from './validation.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerErrorHandling } from './error-handling.js';
@@ -17,6 +18,8 @@ import vmRoutes from './routes/vm-routes.js';
 import inodeRoutes from './routes/inode-routes.js';
 import fileRoutes from './routes/file-routes.js';
 import bindingRoutes from './routes/binding-routes.js';
+import sharingRoutes from './routes/sharing-routes.js';
+import migrationRoutes from './routes/migration-routes.js';
 
 export interface ServiceInfo { version: string; startedAt: number; dbPath: string }
 
@@ -28,7 +31,7 @@ export interface AppDeps {
   ready?: () => boolean;
 }
 
-export const NAMED_SCHEMAS = [Problem, ...RESOURCE_SCHEMAS, ...HOST_SCHEMAS];
+export const NAMED_SCHEMAS = [Problem, ...RESOURCE_SCHEMAS, ...HOST_SCHEMAS, ...SHARING_SCHEMAS];
 
 export async function buildApp(deps: AppDeps) {
   const app = Fastify({
@@ -71,6 +74,8 @@ export async function buildApp(deps: AppDeps) {
   await app.register(inodeRoutes);
   await app.register(fileRoutes);
   await app.register(bindingRoutes);
+  await app.register(sharingRoutes);
+  await app.register(migrationRoutes);
   return app;
 }
 

@@ -34,7 +34,7 @@ export class BindingsRepo {
 
   insert(row: BindingRow): void { this.db.insert(bindings).values(row).run(); }
 
-  update(id: string, set: Partial<Pick<BindingRow, 'state' | 'endedAt' | 'readonly'>>): void {
+  update(id: string, set: Partial<Pick<BindingRow, 'state' | 'endedAt' | 'readonly' | 'kind'>>): void {
     this.db.update(bindings).set(set).where(eq(bindings.id, id)).run();
   }
 

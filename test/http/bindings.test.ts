@@ -1,11 +1,10 @@
 // Bindings are memslots: the kernel holds them, and both the ledger and the kernel refuse
 // overlaps.
-import { describe, test, before, after } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BACKENDS, call, makeApp, MiB, type TestApp } from '../support/app.js';
+import { describeBackends, call, makeApp, MiB, type TestApp } from '../support/app.js';
 
-for (const { kind, options } of BACKENDS) {
-  describe(`bindings over HTTP (${kind})`, options, () => {
+describeBackends('bindings over HTTP', (kind) => {
     let t: TestApp;
     let vm: { id: string };
     let file: { id: string };
@@ -58,5 +57,4 @@ for (const { kind, options } of BACKENDS) {
       assert.equal(r.json.code, 'file.not_found');
       assert.equal((await call(t.app, 'DELETE', '/v1/bindings/bind_00000000000000000000000000')).json.code, 'binding.not_found');
     });
-  });
-}
+});

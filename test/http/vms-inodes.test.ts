@@ -1,8 +1,8 @@
 // VMs, inodes and files through HTTP, on each backend: the kernel objects really exist,
 // the ledger says so, and bad input changes nothing but leaves a refusal event.
-import { describe, test, before, after } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BACKENDS, call, makeApp, MiB, type TestApp } from '../support/app.js';
+import { describeBackends, call, makeApp, MiB, type TestApp } from '../support/app.js';
 
 function eventsCount(t: TestApp) { return t.store.chain.getHead().seq; }
 function lastEvent(t: TestApp) {
@@ -13,8 +13,7 @@ function rowCounts(t: TestApp) {
   return { vms: q('SELECT count(*) n FROM vms'), inodes: q('SELECT count(*) n FROM inodes'), files: q('SELECT count(*) n FROM files'), bindings: q('SELECT count(*) n FROM bindings') };
 }
 
-for (const { kind, options } of BACKENDS) {
-  describe(`VMs and inodes over HTTP (${kind})`, options, () => {
+describeBackends('VMs and inodes over HTTP', (kind) => {
     let t: TestApp;
     before(async () => { t = await makeApp(kind); });
     after(async () => { await t?.close(); });
@@ -143,5 +142,4 @@ for (const { kind, options } of BACKENDS) {
       const c = await call(t.app, 'POST', '/v1/vms', { name: 'other' }, h);
       assert.equal(c.json.code, 'request.idempotency_conflict');
     });
-  });
-}
+});

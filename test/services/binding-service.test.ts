@@ -1,15 +1,14 @@
 // With the ledger's overlap check bypassed, the kernel path refuses on its own: the
 // memslot really exists in the kernel, and its refusal is reported with errno and audited.
-import { describe, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BACKENDS, makeApp, MiB } from '../support/app.js';
+import { describeBackends, makeApp, MiB } from '../support/app.js';
 import { LOCAL_CALLER } from '../../src/services/context.js';
 import { createVm } from '../../src/services/vm-service.js';
 import { createInode } from '../../src/services/inode-service.js';
 import { createBinding } from '../../src/services/binding-service.js';
 
-for (const { kind, options } of BACKENDS) {
-  describe(`binding service (${kind})`, options, () => {
+describeBackends('binding service', (kind) => {
     test('a second binding over the same guest range is refused by the kernel: EEXIST', async () => {
       const t = await makeApp(kind);
       try {
@@ -33,5 +32,4 @@ for (const { kind, options } of BACKENDS) {
         await t.close();
       }
     });
-  });
-}
+});

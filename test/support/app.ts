@@ -1,6 +1,7 @@
 // A gmemd app for one test: its own database file in a temp dir, the chosen backend,
 // the real buildApp. HTTP goes through app.inject or supertest against app.server.
 import { join } from 'node:path';
+import { describe, test } from 'node:test';
 import type { KvmHost } from '../../src/kvm/kvm-host.js';
 import { openNativeHost } from '../../src/kvm/native/native-host.js';
 import { createSimulatedHost } from '../../src/kvm/simulated/sim-host.js';
@@ -59,3 +60,15 @@ export async function call(app: App, method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
 }
 
 export const MiB = 1024 * 1024;
+
+/**
+ * One describe() per backend. A backend that cannot run here is reported as one skipped
+ * test carrying the reason, so the runner's summary counts it (a skipped describe alone
+ * does not show in node 20's totals).
+ */
+export function describeBackends(title: string, body: (kind: BackendKind) => void): void {
+  for (const { kind, options } of BACKENDS) {
+    if (options.skip) test(`${title} (${kind})`, options, () => {});
+    else describe(`${title} (${kind})`, () => body(kind));
+  }
+}

@@ -1,0 +1,64 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { abortMigration, prepareMigration } from '../../services/migration-service.js';
+import { commitMigration } from '../../services/migration-commit.js';
+import { err } from '../../domain/result.js';
+import type { MigrationRow } from '../../store/rows.js';
+import { PageQuery, problems, ref } from '../schemas/common.js';
+import { CreateMigrationRequest, Migration, MigrationList } from '../schemas/sharing-schemas.js';
+import { pageJson } from '../serialize.js';
+import { respond } from '../problem.js';
+import { callerOf } from '../caller.js';
+import { listArgs } from './list-args.js';
+
+const migrationJson = (m: MigrationRow) => ({
+  id: m.id, sourceVmId: m.sourceVmId, targetVmId: m.targetVmId, kind: m.kind, state: m.state,
+  plan: m.plan as never, createdAt: new Date(m.createdAt).toISOString(), endedAt: m.endedAt === null ? null : new Date(m.endedAt).toISOString(),
+});
+const Params = Type.Object({ migrationId: Type.String() });
+
+const migrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { ctx } = app.gmemd;
+
+  app.post('/v1/migrations', {
+    config: { action: 'migration.prepare' },
+    schema: { operationId: 'prepareMigration', tags: ['migrations'],
+      summary: 'Prepare moving every file of the source VM to the target: pending files and a plan mirroring the source\'s memslots',
+      body: ref(CreateMigrationRequest), response: { 201: ref(Migration), ...problems(400, 404, 409, 422) } },
+  }, async (req, reply) => respond(req, reply, prepareMigration(ctx, callerOf(req), req.body), migrationJson, 201));
+
+  app.get('/v1/migrations', {
+    schema: { operationId: 'listMigrations', tags: ['migrations'],
+      querystring: Type.Intersect([PageQuery, Type.Object({
+        state: Type.Optional(Type.Union([Type.Literal('prepared'), Type.Literal('committed'), Type.Literal('aborted')])),
+        vmId: Type.Optional(Type.String()),
+      })]),
+      response: { 200: ref(MigrationList), ...problems(400) } },
+  }, async (req, reply) => {
+    const page = listArgs(req, reply, req.query);
+    if (!page) return reply;
+    return pageJson(ctx.store.migrations.list({ ...page, state: req.query.state, vmId: req.query.vmId }), migrationJson);
+  });
+
+  app.get('/v1/migrations/:migrationId', {
+    schema: { operationId: 'getMigration', tags: ['migrations'], params: Params, response: { 200: ref(Migration), ...problems(404) } },
+  }, async (req, reply) => {
+    const m = ctx.store.migrations.get(req.params.migrationId);
+    return respond(req, reply, m ? { ok: true, value: m } : err('migration.not_found', `no migration ${req.params.migrationId}`), migrationJson);
+  });
+
+  app.post('/v1/migrations/:migrationId/commit', {
+    config: { action: 'migration.commit' },
+    schema: { operationId: 'commitMigration', tags: ['migrations'],
+      summary: 'Move every view and memslot to the target in one step; the source\'s files close',
+      params: Params, response: { 200: ref(Migration), ...problems(404, 409, 422) } },
+  }, async (req, reply) => respond(req, reply, commitMigration(ctx, callerOf(req), req.params.migrationId), migrationJson));
+
+  app.post('/v1/migrations/:migrationId/abort', {
+    config: { action: 'migration.abort' },
+    schema: { operationId: 'abortMigration', tags: ['migrations'], summary: 'Drop the pending files; nothing else changes',
+      params: Params, response: { 200: ref(Migration), ...problems(404, 409) } },
+  }, async (req, reply) => respond(req, reply, abortMigration(ctx, callerOf(req), req.params.migrationId), migrationJson));
+};
+
+export default migrationRoutes;

@@ -1,0 +1,56 @@
+// Shapes for sharing, donation, migration and the probe.
+import { Type } from 'typebox';
+import { Bytes, Id, Nullable, PageOf, ref, Time } from './common.js';
+import { File, Permission } from './resource-schemas.js';
+
+export const ShareRequest = Type.Object({
+  vmId: Type.String(), permissions: Type.Array(Permission, { minItems: 1, maxItems: 4, uniqueItems: true }),
+}, { $id: 'ShareRequest', additionalProperties: false });
+
+export const NarrowRequest = Type.Object({
+  permissions: Type.Array(Permission, { minItems: 1, maxItems: 4, uniqueItems: true }),
+}, { $id: 'NarrowRequest', additionalProperties: false });
+
+export const DonateRequest = Type.Object({ vmId: Type.String() }, { $id: 'DonateRequest', additionalProperties: false });
+
+export const Donation = Type.Object({ from: ref(File), to: ref(File) }, { $id: 'Donation', additionalProperties: false });
+
+export const Closed = Type.Object({
+  closedFiles: Type.Array(Type.String()), releasedInodes: Type.Array(Type.String()), deletedBindings: Type.Array(Type.String()),
+}, { $id: 'Closed', additionalProperties: false });
+
+export const ProbeRequest = Type.Object({
+  gpa: Type.Integer({ minimum: 0, description: 'Guest-physical address; below 4 GiB' }),
+  write: Type.Optional(Type.Integer({ minimum: 0, maximum: 255, description: 'A byte the guest writes before reading back' })),
+}, { $id: 'ProbeRequest', additionalProperties: false });
+
+export const ProbeResult = Type.Object({
+  vmId: Type.String(), gpa: Bytes,
+  outcome: Type.Union([Type.Literal('value'), Type.Literal('write_trapped'), Type.Literal('unmapped'), Type.Literal('fault')], {
+    description: 'value: the guest read `value`; write_trapped: its write exited to the host as MMIO (read-only memslot) and memory kept `value`; unmapped: no memslot backs gpa; fault: KVM_RUN failed with errno',
+  }),
+  value: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),
+  wrote: Type.Optional(Type.Boolean()),
+  errno: Type.Optional(Type.String()),
+}, { $id: 'ProbeResult', additionalProperties: false });
+
+export const MigrationPlan = Type.Object({
+  files: Type.Array(Type.Object({ sourceFileId: Type.String(), inodeId: Type.String(), role: Type.String(), permissions: Type.Array(Type.String()), shareable: Type.Boolean() })),
+  memslots: Type.Array(Type.Object({ sourceBindingId: Type.String(), sourceFileId: Type.String(), inodeId: Type.String(), slot: Type.Integer(), gpa: Bytes, offset: Bytes, size: Bytes })),
+}, { $id: 'MigrationPlan' });
+
+export const Migration = Type.Object({
+  id: Id('mig'), sourceVmId: Type.String(), targetVmId: Type.String(),
+  kind: Type.Union([Type.Literal('migration'), Type.Literal('handover')]),
+  state: Type.Union([Type.Literal('prepared'), Type.Literal('committed'), Type.Literal('aborted')]),
+  plan: ref(MigrationPlan), createdAt: Time, endedAt: Nullable(Time),
+}, { $id: 'Migration', additionalProperties: false });
+
+export const MigrationList = PageOf(Migration, 'MigrationList');
+
+export const CreateMigrationRequest = Type.Object({
+  sourceVmId: Type.String(), targetVmId: Type.String(),
+}, { $id: 'CreateMigrationRequest', additionalProperties: false });
+
+export const SHARING_SCHEMAS = [ShareRequest, NarrowRequest, DonateRequest, Donation, Closed, ProbeRequest, ProbeResult,
+  MigrationPlan, Migration, MigrationList, CreateMigrationRequest];
