@@ -1,0 +1,158 @@
+// libc through koffi: the only place gmemd touches native code. The library is loaded once per
+// process; callers read errno() immediately after a failing call, before anything else can
+// overwrite it. Struct layouts are declared with koffi so that koffi.sizeof/offsetof can be
+// checked against SIZEOF in uapi.ts and against gcc (test/kvm/uapi.test.ts); the encoders
+// below take their offsets from those declarations and write into caller-owned, reused
+// Buffers, because marshalling a koffi.struct object per call costs ~40% on hot paths.
+import koffi from 'koffi';
+import type { FileStat, MemoryRegion } from '../kvm-host.js';
+
+let loads = 0;
+function loadLibc() {
+  loads += 1;
+  return koffi.load('libc.so.6');
+}
+const lib = loadLibc();
+
+/** How many times libc was loaded in this process (1: per process, never per host instance). */
+export const libcLoads = (): number => loads;
+
+// off_t is spelled int64_t: a global koffi alias could collide with another module's.
+const fns = {
+  open: lib.func('int open(const char *path, int flags, ...)'),
+  close: lib.func('int close(int fd)'),
+  ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
+  fallocate: lib.func('int fallocate(int fd, int mode, int64_t offset, int64_t len)'),
+  mmap: lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)'),
+  munmap: lib.func('int munmap(void *addr, size_t length)'),
+  fstat: lib.func('int fstat(int fd, _Out_ uint8_t *buf)'),
+  memfdCreate: lib.func('int memfd_create(const char *name, unsigned int flags)'),
+};
+
+export const MAP_FAILED = 0xffffffffffffffffn;
+export const MFD_CLOEXEC = 1;
+
+const i64 = (v: bigint) => BigInt.asIntN(64, v);
+const u64 = (v: bigint) => BigInt.asUintN(64, v);
+
+/** Thin typed calls; the return value is libc's (-1 / MAP_FAILED on failure, see errno()). */
+export const sys = {
+  open: (path: string, flags: number): number => fns.open(path, flags),
+  close: (fd: number): number => fns.close(fd),
+  ioctlPtr: (fd: number, request: number, arg: Buffer): number => fns.ioctl(fd, request, 'void *', arg),
+  ioctlInt: (fd: number, request: number, arg: number): number => fns.ioctl(fd, request, 'unsigned long', arg),
+  fallocate: (fd: number, mode: number, offset: bigint, len: bigint): number =>
+    fns.fallocate(fd, mode, i64(offset), i64(len)),
+  mmap: (length: bigint, prot: number, flags: number, fd: number, offset: bigint): bigint =>
+    fns.mmap(null, u64(length), prot, flags, fd, i64(offset)),
+  munmap: (addr: bigint, length: bigint): number => fns.munmap(u64(addr), u64(length)),
+  fstat: (fd: number, buf: Buffer): number => fns.fstat(fd, buf),
+  memfdCreate: (name: string, flags: number): number => fns.memfdCreate(name, flags),
+};
+
+export const errno = (): number => koffi.errno();
+
+/** A Buffer over native memory, no copy: valid only while the mapping exists. */
+export const nativeView = (addr: bigint, length: number): Buffer =>
+  Buffer.from(koffi.view(addr, length));
+
+// ---- struct layouts (x86-64) ----
+
+export const kvm_userspace_memory_region2 = koffi.struct('kvm_userspace_memory_region2', {
+  slot: 'uint32_t', flags: 'uint32_t', guest_phys_addr: 'uint64_t', memory_size: 'uint64_t',
+  userspace_addr: 'uint64_t', guest_memfd_offset: 'uint64_t', guest_memfd: 'uint32_t',
+  pad1: 'uint32_t', pad2: koffi.array('uint64_t', 14),
+});
+export const kvm_create_guest_memfd = koffi.struct('kvm_create_guest_memfd', {
+  size: 'uint64_t', flags: 'uint64_t', reserved: koffi.array('uint64_t', 6),
+});
+const REG_NAMES = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rsp', 'rbp', 'r8', 'r9', 'r10', 'r11',
+  'r12', 'r13', 'r14', 'r15', 'rip', 'rflags'] as const;
+export const kvm_regs = koffi.struct('kvm_regs', Object.fromEntries(REG_NAMES.map((r) => [r, 'uint64_t'])));
+export const kvm_segment = koffi.struct('kvm_segment', {
+  base: 'uint64_t', limit: 'uint32_t', selector: 'uint16_t', type: 'uint8_t', present: 'uint8_t',
+  dpl: 'uint8_t', db: 'uint8_t', s: 'uint8_t', l: 'uint8_t', g: 'uint8_t', avl: 'uint8_t',
+  unusable: 'uint8_t', padding: 'uint8_t',
+});
+export const kvm_dtable = koffi.struct('kvm_dtable', {
+  base: 'uint64_t', limit: 'uint16_t', padding: koffi.array('uint16_t', 3),
+});
+export const kvm_sregs = koffi.struct('kvm_sregs', {
+  cs: kvm_segment, ds: kvm_segment, es: kvm_segment, fs: kvm_segment, gs: kvm_segment, ss: kvm_segment,
+  tr: kvm_segment, ldt: kvm_segment, gdt: kvm_dtable, idt: kvm_dtable,
+  cr0: 'uint64_t', cr2: 'uint64_t', cr3: 'uint64_t', cr4: 'uint64_t', cr8: 'uint64_t',
+  efer: 'uint64_t', apic_base: 'uint64_t', interrupt_bitmap: koffi.array('uint64_t', 4),
+});
+export const kvm_run_io = koffi.struct('kvm_run_io', {
+  direction: 'uint8_t', size: 'uint8_t', port: 'uint16_t', count: 'uint32_t', data_offset: 'uint64_t',
+});
+export const kvm_run_mmio = koffi.struct('kvm_run_mmio', {
+  phys_addr: 'uint64_t', data: koffi.array('uint8_t', 8), len: 'uint32_t', is_write: 'uint8_t',
+});
+/** struct kvm_run up to and including its 256-byte exit union (the part the probe reads). */
+export const kvm_run_head = koffi.struct('kvm_run_head', {
+  request_interrupt_window: 'uint8_t', immediate_exit: 'uint8_t', padding1: koffi.array('uint8_t', 6),
+  exit_reason: 'uint32_t', ready_for_interrupt_injection: 'uint8_t', if_flag: 'uint8_t', flags: 'uint16_t',
+  cr8: 'uint64_t', apic_base: 'uint64_t',
+  exit: koffi.union('kvm_run_exit', { io: kvm_run_io, mmio: kvm_run_mmio, padding: koffi.array('uint8_t', 256) }),
+});
+const timespec = koffi.struct('gmemd_timespec', { tv_sec: 'int64_t', tv_nsec: 'int64_t' });
+export const stat = koffi.struct('stat', {
+  st_dev: 'uint64_t', st_ino: 'uint64_t', st_nlink: 'uint64_t', st_mode: 'uint32_t', st_uid: 'uint32_t',
+  st_gid: 'uint32_t', __pad0: 'int32_t', st_rdev: 'uint64_t', st_size: 'int64_t', st_blksize: 'int64_t',
+  st_blocks: 'int64_t', st_atim: timespec, st_mtim: timespec, st_ctim: timespec,
+  __glibc_reserved: koffi.array('int64_t', 3),
+});
+
+type Struct = ReturnType<typeof koffi.struct>;
+const offsets = <K extends string>(t: Struct, names: readonly K[]) =>
+  Object.fromEntries(names.map((n) => [n, koffi.offsetof(t, n)])) as Record<K, number>;
+
+export const REGION2 = offsets(kvm_userspace_memory_region2, ['slot', 'flags', 'guest_phys_addr',
+  'memory_size', 'userspace_addr', 'guest_memfd_offset', 'guest_memfd'] as const);
+export const GMEM = offsets(kvm_create_guest_memfd, ['size', 'flags'] as const);
+export const REGS = offsets(kvm_regs, REG_NAMES);
+export const SEGMENT = offsets(kvm_segment, ['base', 'limit', 'selector', 'type', 'present', 'dpl', 'db',
+  's', 'l', 'g', 'avl', 'unusable'] as const);
+export const SREGS = offsets(kvm_sregs, ['cs', 'ds', 'es', 'fs', 'gs', 'ss', 'cr0', 'efer'] as const);
+const exitBase = koffi.offsetof(kvm_run_head, 'exit');
+const io = offsets(kvm_run_io, ['direction', 'size', 'port', 'data_offset'] as const);
+const mmio = offsets(kvm_run_mmio, ['phys_addr', 'data', 'len', 'is_write'] as const);
+/** Offsets inside struct kvm_run, the exit union's members already rebased. */
+export const RUN = {
+  ...offsets(kvm_run_head, ['immediate_exit', 'exit_reason'] as const),
+  io_direction: exitBase + io.direction, io_size: exitBase + io.size, io_port: exitBase + io.port,
+  io_data_offset: exitBase + io.data_offset,
+  mmio_phys_addr: exitBase + mmio.phys_addr, mmio_data: exitBase + mmio.data,
+  mmio_len: exitBase + mmio.len, mmio_is_write: exitBase + mmio.is_write,
+};
+export const STAT = offsets(stat, ['st_dev', 'st_ino', 'st_nlink', 'st_mode', 'st_size', 'st_blksize',
+  'st_blocks'] as const);
+
+// ---- encoders into reused Buffers ----
+
+export function encodeRegion2(buf: Buffer, r: MemoryRegion): Buffer {
+  buf.writeUInt32LE(r.slot >>> 0, REGION2.slot);
+  buf.writeUInt32LE(r.flags >>> 0, REGION2.flags);
+  buf.writeBigUInt64LE(u64(r.guestPhysAddr), REGION2.guest_phys_addr);
+  buf.writeBigUInt64LE(u64(r.memorySize), REGION2.memory_size);
+  buf.writeBigUInt64LE(u64(r.userspaceAddr), REGION2.userspace_addr);
+  buf.writeBigUInt64LE(u64(r.guestMemfdOffset), REGION2.guest_memfd_offset);
+  buf.writeUInt32LE(r.guestMemfd >>> 0, REGION2.guest_memfd);
+  return buf;
+}
+
+export function encodeCreateGuestMemfd(buf: Buffer, size: bigint, flags: bigint): Buffer {
+  buf.writeBigUInt64LE(u64(size), GMEM.size);
+  buf.writeBigUInt64LE(u64(flags), GMEM.flags);
+  return buf;
+}
+
+export function decodeStat(buf: Buffer): FileStat {
+  return {
+    dev: buf.readBigUInt64LE(STAT.st_dev), ino: buf.readBigUInt64LE(STAT.st_ino),
+    mode: buf.readUInt32LE(STAT.st_mode), nlink: buf.readBigUInt64LE(STAT.st_nlink),
+    size: buf.readBigInt64LE(STAT.st_size), blksize: buf.readBigInt64LE(STAT.st_blksize),
+    blocks: buf.readBigInt64LE(STAT.st_blocks),
+  };
+}

@@ -1,0 +1,221 @@
+// The KvmHost port over the real kernel: libc calls through koffi on /dev/kvm. Every failure
+// is kfail(operation, errno) with errno read right after the failing call. Host memory
+// access goes through mappings this adapter made and tracks, because a real fault (SIGBUS
+// beyond EOF or on a private gmem page, SIGSEGV on a read-only mapping) would kill the process.
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { errnoName, kfail, kok, type KResult } from '../kernel-error.js';
+import type {
+  FileStat, HeldFd, HeldMapping, HostCapabilities, KvmHost, MemoryRegion, ProbeOutcome, ProbeRequest,
+} from '../kvm-host.js';
+import { CAP, GMEM_FLAG, KVM, MAP, O, PAGE_SIZE, PROT, SIZEOF } from '../uapi.js';
+import { GuestProbe } from './guest-probe.js';
+import {
+  MAP_FAILED, decodeStat, encodeCreateGuestMemfd, encodeRegion2, errno, nativeView, sys,
+} from './libc.js';
+
+interface Mapping {
+  start: bigint;
+  end: bigint;
+  fd: number;          // -1: anonymous, or the fd was closed through this adapter
+  anonymous: boolean;
+  offset: bigint;      // file offset of `start`
+  prot: number;
+  ino: bigint;         // guards against the fd number being reused for another file
+  faultable: boolean;  // false for a gmem known to lack INIT_SHARED: every host touch is SIGBUS
+}
+
+const roundUp = (n: bigint) => (n + PAGE_SIZE - 1n) / PAGE_SIZE * PAGE_SIZE;
+
+export class NativeKvmHost implements KvmHost {
+  readonly backend = 'native' as const;
+  private readonly mappings: Mapping[] = [];
+  private readonly gmemFlags = new Map<number, bigint>();
+  private readonly probes: GuestProbe;
+  private readonly regionBuf = Buffer.alloc(SIZEOF.kvm_userspace_memory_region2);
+  private readonly gmemBuf = Buffer.alloc(SIZEOF.kvm_create_guest_memfd);
+  private readonly statBuf = Buffer.alloc(SIZEOF.stat);
+
+  /** kvmFd -1 gives a host whose file and memory primitives work without /dev/kvm. */
+  constructor(readonly kvmFd = -1) {
+    this.probes = new GuestProbe(kvmFd);
+  }
+
+  checkExtension(cap: number, vmFd?: number): KResult<number> {
+    const r = sys.ioctlInt(vmFd ?? this.kvmFd, KVM.CHECK_EXTENSION, cap);
+    return r < 0 ? kfail('KVM_CHECK_EXTENSION', errno()) : kok(r);
+  }
+
+  capabilities(): KResult<HostCapabilities> {
+    const caps = { guestMemfd: CAP.GUEST_MEMFD, guestMemfdFlags: CAP.GUEST_MEMFD_FLAGS, vmTypes: CAP.VM_TYPES,
+      nrMemslots: CAP.NR_MEMSLOTS, readonlyMem: CAP.READONLY_MEM, userMemory2: CAP.USER_MEMORY2 };
+    const out: Record<string, number> = {};
+    for (const [k, cap] of Object.entries(caps)) {
+      const r = this.checkExtension(cap);
+      if (!r.ok) return r;
+      out[k] = r.value;
+    }
+    return kok(out as unknown as HostCapabilities);
+  }
+
+  createVm(type: number): KResult<number> {
+    const fd = sys.ioctlInt(this.kvmFd, KVM.CREATE_VM, type);
+    return fd < 0 ? kfail('KVM_CREATE_VM', errno()) : kok(fd);
+  }
+
+  createGuestMemfd(vmFd: number, size: bigint, flags: bigint): KResult<number> {
+    const fd = sys.ioctlPtr(vmFd, KVM.CREATE_GUEST_MEMFD, encodeCreateGuestMemfd(this.gmemBuf, size, flags));
+    if (fd < 0) return kfail('KVM_CREATE_GUEST_MEMFD', errno());
+    this.gmemFlags.set(fd, flags);
+    return kok(fd);
+  }
+
+  setUserMemoryRegion2(vmFd: number, region: MemoryRegion): KResult<void> {
+    const r = sys.ioctlPtr(vmFd, KVM.SET_USER_MEMORY_REGION2, encodeRegion2(this.regionBuf, region));
+    return r < 0 ? kfail('KVM_SET_USER_MEMORY_REGION2', errno()) : kok(undefined);
+  }
+
+  fstat(fd: number): KResult<FileStat> {
+    if (sys.fstat(fd, this.statBuf) < 0) return kfail('fstat', errno());
+    return kok(decodeStat(this.statBuf));
+  }
+
+  fallocate(fd: number, mode: number, offset: bigint, length: bigint): KResult<void> {
+    return sys.fallocate(fd, mode, offset, length) < 0 ? kfail('fallocate', errno()) : kok(undefined);
+  }
+
+  mmap(fd: number, length: bigint, prot: number, flags: number, offset: bigint): KResult<bigint> {
+    const addr = sys.mmap(length, prot, flags, fd, offset);
+    if (addr === MAP_FAILED) return kfail('mmap', errno());
+    const anonymous = (flags & MAP.ANONYMOUS) !== 0;
+    const st = anonymous ? undefined : this.fstat(fd);
+    const gmem = this.gmemFlags.get(fd);
+    this.mappings.push({
+      start: addr, end: addr + roundUp(length), fd: anonymous ? -1 : fd, anonymous, offset, prot,
+      ino: st?.ok ? st.value.ino : -1n,
+      faultable: gmem === undefined || (gmem & GMEM_FLAG.INIT_SHARED) !== 0n,
+    });
+    return kok(addr);
+  }
+
+  munmap(addr: bigint, length: bigint): KResult<void> {
+    if (sys.munmap(addr, length) < 0) return kfail('munmap', errno());
+    const lo = addr, hi = addr + roundUp(length);
+    // Keep whatever munmap left of each tracked mapping (it may cut a hole in the middle).
+    const kept = this.mappings.flatMap((m) => {
+      if (m.end <= lo || m.start >= hi) return [m];
+      const parts: Mapping[] = [];
+      if (m.start < lo) parts.push({ ...m, end: lo });
+      if (m.end > hi) parts.push({ ...m, start: hi, offset: m.offset + (hi - m.start) });
+      return parts;
+    });
+    this.mappings.splice(0, this.mappings.length, ...kept);
+    return kok(undefined);
+  }
+
+  close(fd: number): KResult<void> {
+    this.probes.release(fd); // a VM's cached vCPU must not outlive its fd number
+    if (sys.close(fd) < 0) return kfail('close', errno());
+    this.gmemFlags.delete(fd);
+    // The mapping stays valid, but its i_size can no longer be checked through this fd.
+    for (const m of this.mappings) if (!m.anonymous && m.fd === fd) m.fd = -1;
+    return kok(undefined);
+  }
+
+  readMemory(addr: bigint, length: number): KResult<Buffer> {
+    if (!this.accessible(addr, length, PROT.READ)) return kfail('memory', 'EFAULT');
+    const out = Buffer.alloc(length);
+    if (length > 0) nativeView(addr, length).copy(out);
+    return kok(out);
+  }
+
+  writeMemory(addr: bigint, data: Buffer): KResult<void> {
+    if (!this.accessible(addr, data.length, PROT.WRITE)) return kfail('memory', 'EFAULT');
+    if (data.length > 0) data.copy(nativeView(addr, data.length));
+    return kok(undefined);
+  }
+
+  probe(vmFd: number, request: ProbeRequest): KResult<ProbeOutcome> {
+    return this.probes.probe(vmFd, request);
+  }
+
+  heldFds(): KResult<HeldFd[]> {
+    let names: string[];
+    try {
+      names = readdirSync('/proc/self/fd');
+    } catch (e) {
+      return kfail('open', (e as NodeJS.ErrnoException).code ?? 'EIO');
+    }
+    const held: HeldFd[] = [];
+    for (const name of names) {
+      const fd = Number(name);
+      let target: string, info: string;
+      try {
+        target = readlinkSync(`/proc/self/fd/${fd}`);
+        info = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+      } catch {
+        continue; // gone meanwhile, e.g. the directory handle readdir itself used
+      }
+      const ino = /^ino:\s*(\d+)$/m.exec(info)?.[1];
+      held.push({ fd, kind: fdKind(target), ino: ino !== undefined ? BigInt(ino) : this.inoOf(fd) });
+    }
+    return kok(held.sort((a, b) => a.fd - b.fd));
+  }
+
+  heldMappings(): KResult<HeldMapping[]> {
+    try {
+      return kok(parseGmemMappings(readFileSync('/proc/self/maps', 'utf8')));
+    } catch (e) {
+      return kfail('open', (e as NodeJS.ErrnoException).code ?? 'EIO');
+    }
+  }
+
+  private inoOf(fd: number): bigint {
+    const st = this.fstat(fd);
+    return st.ok ? st.value.ino : -1n;
+  }
+
+  /** True only if [addr, addr+length) lies in one tracked mapping and touching it cannot fault. */
+  private accessible(addr: bigint, length: number, need: number): boolean {
+    if (!Number.isSafeInteger(length) || length < 0) return false;
+    const end = addr + BigInt(length);
+    const m = this.mappings.find((x) => x.start <= addr && end <= x.end);
+    if (!m || (m.prot & need) === 0) return false;
+    if (m.anonymous || length === 0) return true;
+    if (!m.faultable || m.fd < 0) return false;
+    const st = this.fstat(m.fd);
+    if (!st.ok || st.value.ino !== m.ino) return false;
+    return m.offset + (end - m.start) <= st.value.size;
+  }
+}
+
+function fdKind(target: string): HeldFd['kind'] {
+  if (target === 'anon_inode:kvm-vm') return 'kvm-vm';
+  if (target === 'anon_inode:[kvm-gmem]') return 'kvm-gmem';
+  if (/^anon_inode:kvm-vcpu:\d+$/.test(target)) return 'kvm-vcpu';
+  return 'other';
+}
+
+/** The guest_memfd lines of a /proc/PID/maps text: `start-end perms offset dev inode path`. */
+export function parseGmemMappings(maps: string): HeldMapping[] {
+  const out: HeldMapping[] = [];
+  for (const line of maps.split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+)\s+\S+\s+([0-9a-f]+)\s+\S+\s+(\d+)\s+anon_inode:\[kvm-gmem\]\s*$/.exec(line);
+    if (m) out.push({ start: BigInt(`0x${m[1]}`), end: BigInt(`0x${m[2]}`), offset: BigInt(`0x${m[3]}`), ino: BigInt(m[4]) });
+  }
+  return out;
+}
+
+/** Opens /dev/kvm (O_RDWR|O_CLOEXEC) and requires KVM_CAP_GUEST_MEMFD. */
+export function openNativeHost(path = '/dev/kvm'):
+  { ok: true; host: NativeKvmHost } | { ok: false; reason: string } {
+  const fd = sys.open(path, O.RDWR | O.CLOEXEC);
+  if (fd < 0) return { ok: false, reason: `open ${path}: ${errnoName(errno())}` };
+  const cap = sys.ioctlInt(fd, KVM.CHECK_EXTENSION, CAP.GUEST_MEMFD);
+  if (cap <= 0) {
+    const why = cap < 0 ? `KVM_CHECK_EXTENSION(GUEST_MEMFD) on ${path}: ${errnoName(errno())}`
+      : `${path} lacks KVM_CAP_GUEST_MEMFD`;
+    sys.close(fd);
+    return { ok: false, reason: why };
+  }
+  return { ok: true, host: new NativeKvmHost(fd) };
+}
