@@ -128,6 +128,8 @@ export const events = sqliteTable('events', {
   index('events_inode_idx').on(t.inodeId, t.seq),
   index('events_file_idx').on(t.fileId, t.seq),
   index('events_time_idx').on(t.time),
+  // Denied and failed attempts are rare: without this, "outcome = denied" scans the chain.
+  index('events_outcome_idx').on(t.outcome, t.seq),
 ]);
 
 /** Signed heads of the chain (HMAC-SHA-256 with GMEMD_AUDIT_KEY), to detect tail truncation. */

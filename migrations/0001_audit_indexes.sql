@@ -1,0 +1,1 @@
+CREATE INDEX `events_outcome_idx` ON `events` (`outcome`,`seq`);

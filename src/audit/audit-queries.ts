@@ -1,0 +1,38 @@
+// The auditor's questions over one ledger connection, each prepared once: what happened
+// (events, export), who could touch an inode at an instant (access), what is exposed now
+// (exposure), who owned an inode over time (lineage), and is the record intact (verify).
+import type Database from 'better-sqlite3';
+import { EventsQuery, type EventFilter } from './queries/events.js';
+import { AccessQueries, type AccessQuery } from './queries/access.js';
+import { ExposureQuery, type ExposureKind } from './queries/exposure.js';
+import { LineageQuery } from './queries/lineage.js';
+import { EventExporter, type ExportRange } from './queries/export.js';
+import { verifyLedger, verifyLedgerAsync, type VerifyOptions } from './verify.js';
+
+export class AuditQueries {
+  private readonly eventsQ: EventsQuery;
+  private readonly accessQ: AccessQueries;
+  private readonly exposureQ: ExposureQuery;
+  private readonly lineageQ: LineageQuery;
+  private readonly exporter: EventExporter;
+
+  /** key: GMEMD_AUDIT_KEY, when configured, so verify also checks checkpoint MACs. */
+  constructor(private readonly sqlite: Database.Database, private readonly verifyOptions: VerifyOptions = {}) {
+    this.eventsQ = new EventsQuery(sqlite);
+    this.accessQ = new AccessQueries(sqlite);
+    this.exposureQ = new ExposureQuery(sqlite);
+    this.lineageQ = new LineageQuery(sqlite);
+    this.exporter = new EventExporter(sqlite);
+  }
+
+  events(filter: EventFilter = {}) { return this.eventsQ.page(filter); }
+  access(q: AccessQuery) { return this.accessQ.holders(q); }
+  exposure(q: { kind?: ExposureKind; cursor?: string; limit?: number } = {}) { return this.exposureQ.page(q); }
+  lineage(inodeId: string, q: { cursor?: string; limit?: number } = {}) { return this.lineageQ.page(inodeId, q); }
+  exportLines(range: ExportRange = {}) { return this.exporter.lines(range); }
+  exportStream(range: ExportRange = {}) { return this.exporter.stream(range); }
+  /** Blocking walk in one snapshot (tools, tests). */
+  verify() { return verifyLedger(this.sqlite, this.verifyOptions); }
+  /** Chunked walk that yields to the event loop (the server). */
+  verifyAsync(chunk?: number) { return verifyLedgerAsync(this.sqlite, { ...this.verifyOptions, ...(chunk ? { chunk } : {}) }); }
+}
