@@ -52,13 +52,13 @@ export function commitMigration(ctx: ServiceContext, caller: Caller, id: string)
   store.uow.run(() => {
     for (const b of sourceBindings) {
       store.bindings.update(b.id, { state: 'deleted', endedAt: t });
-      store.chain.append(event(caller, 'binding.delete', { vmId: b.vmId, inodeId: b.inodeId, fileId: b.fileId, bindingId: b.id }, { cause: 'migration.commit', migrationId: id }));
+      store.chain.append(event(caller, 'binding.delete', { vmId: b.vmId, inodeId: b.inodeId, fileId: b.fileId, bindingId: b.id, migrationId: id }, { cause: 'migration.commit' }));
     }
     for (const spec of targetSpecs) {
       const row: BindingRow = { id: newId('bind', t), ...spec, state: 'active', createdAt: t, endedAt: null };
       store.bindings.insert(row);
-      store.chain.append(event(caller, 'binding.create', { vmId: targetVmId, inodeId: row.inodeId, fileId: row.fileId, bindingId: row.id },
-        { slot: row.slot, gpa: row.gpa, offset: row.offset, size: row.size, kind: row.kind, readonly: row.readonly, cause: 'migration.commit', migrationId: id }));
+      store.chain.append(event(caller, 'binding.create', { vmId: targetVmId, inodeId: row.inodeId, fileId: row.fileId, bindingId: row.id, migrationId: id },
+        { slot: row.slot, gpa: row.gpa, offset: row.offset, size: row.size, kind: row.kind, readonly: row.readonly, cause: 'migration.commit' }));
     }
     for (const pf of plan.value.files) {
       const source = store.files.get(pf.sourceFileId)!;
