@@ -1,5 +1,7 @@
 // GET /v1/host: which backend runs, what the kernel supports (read from the kernel each
 // time, KVM_CHECK_EXTENSION), the fd limit and memory that bound how far gmemd can scale.
+// Each VM, inode and probe vCPU holds an fd; Node already raises the soft RLIMIT_NOFILE to
+// the hard limit at start-up (PlatformInit in node.cc), so gmemd only reports both.
 import { readFileSync } from 'node:fs';
 import { ok, type Result } from '../domain/result.js';
 import type { HostCapabilities } from '../kvm/kvm-host.js';

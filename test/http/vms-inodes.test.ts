@@ -2,6 +2,7 @@
 // the ledger says so, and bad input changes nothing but leaves a refusal event.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describeBackends, call, makeApp, MiB, type TestApp } from '../support/app.js';
 
 function eventsCount(t: TestApp) { return t.store.chain.getHead().seq; }
@@ -27,6 +28,9 @@ describeBackends('VMs and inodes over HTTP', (kind) => {
       assert.equal(r.json.capabilities.nrMemslots, 32764);
       assert.equal(r.json.capabilities.readonlyMem, 1);
       assert.equal(r.json.operations.shareInode, true);
+      const limits = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'))!.split(/\s+/);
+      assert.deepEqual([r.json.limits.nofileSoft, r.json.limits.nofileHard], [Number(limits[3]), Number(limits[4])]);
+      assert.ok(r.json.memory.hostTotalBytes > 0);
       assert.ok(r.headers['x-request-id']);
     });
 
