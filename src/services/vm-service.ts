@@ -36,6 +36,11 @@ export function activeVm(ctx: ServiceContext, vmId: string): Result<VmRow> {
   const vm = ctx.store.vms.get(vmId);
   if (!vm) return err('vm.not_found', `no VM ${vmId}`, { vmId });
   if (vm.state !== 'active') return err('vm.not_active', `VM ${vmId} is ${vm.state}`, { vmId, state: vm.state });
+  // The ledger may still say active for a VM whose kernel object died with an earlier
+  // process, until start-up reconcile marks it lost: never hand out an fd we do not hold.
+  if (ctx.registry.vmFd(vmId) === undefined) {
+    return err('vm.not_active', `VM ${vmId} has no kernel VM in this process; reconcile marks it lost`, { vmId, state: 'lost' });
+  }
   return ok(vm);
 }
 
