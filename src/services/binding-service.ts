@@ -38,6 +38,7 @@ export function createBinding(ctx: ServiceContext, caller: Caller, fileId: strin
   }
   const spec = { vmId: file.vmId, inodeId: inode.id, slot: slot.value, gpa: input.gpa, offset: input.offset,
     size: input.size, kind, readonly: kind === 'view' && !can.value.writable };
+  ctx.crashPoint('binding.create:before_kernel');
   const r = createMemslot(ctx, spec);
   if (!r.ok) return failKernel(ctx, caller, 'binding.create', subjects, r.error, { ...input, slot: slot.value, kind });
   ctx.crashPoint('binding.create:kernel');
@@ -66,6 +67,7 @@ export function deleteBinding(ctx: ServiceContext, caller: Caller, bindingId: st
   }
   const r = deleteMemslot(ctx, b);
   if (!r.ok) return failKernel(ctx, caller, 'binding.delete', subjects, r.error, { slot: b.slot });
+  ctx.crashPoint('binding.delete:kernel');
   const t = ctx.now();
   store.uow.run(() => {
     store.bindings.update(bindingId, { state: 'deleted', endedAt: t });

@@ -5,6 +5,7 @@
 import type { KvmHost } from '../kvm/kvm-host.js';
 import type { Store } from '../store/store.js';
 import { KernelRegistry } from './kernel-registry.js';
+import { isCrashPoint, type CrashPoint } from './crash-points.js';
 
 export interface Caller {
   actor: string;
@@ -19,11 +20,13 @@ export interface ServiceContext {
   registry: KernelRegistry;
   now: () => number;
   /** Named step boundaries of multi-step operations; a test-only fault plan may crash there. */
-  crashPoint: (name: string) => void;
+  crashPoint: (name: CrashPoint) => void;
 }
 
 export function createContext(store: Store, kvm: KvmHost, opts: { crashAt?: string | null } = {}): ServiceContext {
   const crashAt = opts.crashAt ?? null;
+  // A misspelt point would never fire and the test would pass for the wrong reason.
+  if (crashAt !== null && !isCrashPoint(crashAt)) throw new Error(`GMEMD_TEST_CRASH_AT names no crash point: ${crashAt}`);
   return {
     store, kvm, registry: new KernelRegistry(), now: store.now,
     crashPoint: crashAt

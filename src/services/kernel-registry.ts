@@ -1,6 +1,8 @@
 // What gmemd holds in the kernel right now, keyed by ledger id. Not persisted: kernel
 // objects die with the process, and start-up reconcile compares this (empty, after a
 // crash) with the ledger.
+import type { MemoryRegion } from '../kvm/kvm-host.js';
+
 export interface GmemHandle {
   fd: number;
   /** The ledger VM whose kernel VM created the gmem; only it can bind gmem memslots. Null after a handover. */
@@ -13,7 +15,24 @@ export interface GmemHandle {
 export class KernelRegistry {
   readonly vms = new Map<string, number>();
   readonly gmems = new Map<string, GmemHandle>();
+  /**
+   * The memslots gmemd itself created and has not deleted, per VM id then slot id, with the
+   * exact region it issued. The kernel has no memslot listing: this is what lets reconcile
+   * find memslots the kernel has and the ledger lacks (each checked against the kernel).
+   */
+  readonly memslots = new Map<string, Map<number, MemoryRegion>>();
 
   vmFd(vmId: string): number | undefined { return this.vms.get(vmId); }
   gmem(inodeId: string): GmemHandle | undefined { return this.gmems.get(inodeId); }
+
+  trackMemslot(vmId: string, region: MemoryRegion): void {
+    let slots = this.memslots.get(vmId);
+    if (!slots) this.memslots.set(vmId, (slots = new Map()));
+    slots.set(region.slot, region);
+  }
+
+  untrackMemslot(vmId: string, slot: number): void {
+    const slots = this.memslots.get(vmId);
+    if (slots?.delete(slot) && slots.size === 0) this.memslots.delete(vmId);
+  }
 }

@@ -3,6 +3,7 @@
 // shared mapping ("view"), read-only in the kernel unless the file has write (DESIGN §2).
 import { MEM } from '../kvm/uapi.js';
 import { kfail, type KResult } from '../kvm/kernel-error.js';
+import type { MemoryRegion } from '../kvm/kvm-host.js';
 import type { ServiceContext } from './context.js';
 
 export interface SlotSpec {
@@ -24,27 +25,27 @@ export function createMemslot(ctx: ServiceContext, s: SlotSpec): KResult<void> {
   const vmFd = ctx.registry.vmFd(s.vmId);
   const gm = ctx.registry.gmem(s.inodeId);
   if (vmFd === undefined || !gm) return kfail('KVM_SET_USER_MEMORY_REGION2', 'EBADF');
-  if (s.kind === 'gmem') {
-    return ctx.kvm.setUserMemoryRegion2(vmFd, {
-      slot: s.slot, flags: MEM.GUEST_MEMFD, guestPhysAddr: BigInt(s.gpa), memorySize: BigInt(s.size),
-      userspaceAddr: 0n, guestMemfd: gm.fd, guestMemfdOffset: BigInt(s.offset),
-    });
-  }
-  if (!gm.mapping) return kfail('KVM_SET_USER_MEMORY_REGION2', 'EINVAL');
-  return ctx.kvm.setUserMemoryRegion2(vmFd, {
-    slot: s.slot, flags: s.readonly ? MEM.READONLY : 0, guestPhysAddr: BigInt(s.gpa), memorySize: BigInt(s.size),
-    userspaceAddr: gm.mapping.addr + BigInt(s.offset), guestMemfd: 0, guestMemfdOffset: 0n,
-  });
+  if (s.kind === 'view' && !gm.mapping) return kfail('KVM_SET_USER_MEMORY_REGION2', 'EINVAL');
+  const region: MemoryRegion = s.kind === 'gmem'
+    ? { slot: s.slot, flags: MEM.GUEST_MEMFD, guestPhysAddr: BigInt(s.gpa), memorySize: BigInt(s.size),
+      userspaceAddr: 0n, guestMemfd: gm.fd, guestMemfdOffset: BigInt(s.offset) }
+    : { slot: s.slot, flags: s.readonly ? MEM.READONLY : 0, guestPhysAddr: BigInt(s.gpa), memorySize: BigInt(s.size),
+      userspaceAddr: gm.mapping!.addr + BigInt(s.offset), guestMemfd: 0, guestMemfdOffset: 0n };
+  const r = ctx.kvm.setUserMemoryRegion2(vmFd, region);
+  if (r.ok) ctx.registry.trackMemslot(s.vmId, region);
+  return r;
 }
 
 /** memory_size 0 deletes the slot; the kernel ignores the other fields beyond alignment. */
 export function deleteMemslot(ctx: ServiceContext, s: { vmId: string; slot: number; gpa: number }): KResult<void> {
   const vmFd = ctx.registry.vmFd(s.vmId);
   if (vmFd === undefined) return kfail('KVM_SET_USER_MEMORY_REGION2', 'EBADF');
-  return ctx.kvm.setUserMemoryRegion2(vmFd, {
+  const r = ctx.kvm.setUserMemoryRegion2(vmFd, {
     slot: s.slot, flags: 0, guestPhysAddr: BigInt(s.gpa), memorySize: 0n,
     userspaceAddr: 0n, guestMemfd: 0, guestMemfdOffset: 0n,
   });
+  if (r.ok) ctx.registry.untrackMemslot(s.vmId, s.slot);
+  return r;
 }
 
 /** Unmaps and closes an inode's guest_memfd: its memory goes when the last reference does. */

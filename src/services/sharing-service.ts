@@ -38,6 +38,7 @@ export function shareFile(ctx: ServiceContext, caller: Caller, fileId: string, i
     id: newId('file', t), inodeId: inode.id, vmId: input.vmId, role: 'grantee', permissions: perms.value,
     grantedByFileId: file.id, migrationId: null, state: 'open', createdAt: t, endedAt: null,
   };
+  ctx.crashPoint('file.share:before_commit');
   store.uow.run(() => {
     store.files.insert(grantee);
     const e = store.chain.append(event(caller, 'file.share', { ...subjects, fileId: grantee.id },

@@ -10,7 +10,7 @@ import { deleteMemslot, releaseGmem } from './memslots.js';
 
 export interface ClosedSummary { closedFiles: string[]; releasedInodes: string[]; deletedBindings: string[] }
 
-export function closeFiles(ctx: ServiceContext, caller: Caller, requested: FileRow[], action: Action,
+export function closeFiles(ctx: ServiceContext, caller: Caller, requested: FileRow[], action: Extract<Action, 'file.close' | 'file.revoke'>,
   intentId: string | null, alsoWrite: () => void = () => {}): ClosedSummary {
   const { store } = ctx;
   const closing = new Map(requested.map((f) => [f.id, f]));

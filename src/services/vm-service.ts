@@ -60,6 +60,7 @@ export function destroyVm(ctx: ServiceContext, caller: Caller, vmId: string): Re
     store.vms.setState(vmId, 'destroyed', ctx.now());
     store.chain.append(event(caller, 'vm.destroy', { vmId }));
   });
+  ctx.crashPoint('vm.destroy:recorded');
   const fd = ctx.registry.vmFd(vmId);
   if (fd !== undefined) { ctx.kvm.close(fd); ctx.registry.vms.delete(vmId); }
   return ok(summary);
