@@ -7,6 +7,7 @@ import { AccessQueries, type AccessQuery } from './queries/access.js';
 import { ExposureQuery, type ExposureKind } from './queries/exposure.js';
 import { LineageQuery } from './queries/lineage.js';
 import { EventExporter, type ExportRange } from './queries/export.js';
+import type { AuditEvent } from './event-rows.js';
 import { verifyLedger, verifyLedgerAsync, type VerifyOptions } from './verify.js';
 
 export class AuditQueries {
@@ -29,8 +30,8 @@ export class AuditQueries {
   access(q: AccessQuery) { return this.accessQ.holders(q); }
   exposure(q: { kind?: ExposureKind; cursor?: string; limit?: number } = {}) { return this.exposureQ.page(q); }
   lineage(inodeId: string, q: { cursor?: string; limit?: number } = {}) { return this.lineageQ.page(inodeId, q); }
-  exportLines(range: ExportRange = {}) { return this.exporter.lines(range); }
-  exportStream(range: ExportRange = {}) { return this.exporter.stream(range); }
+  exportLines(range: ExportRange = {}, shape?: (e: AuditEvent) => unknown) { return this.exporter.lines(range, shape); }
+  exportStream(range: ExportRange = {}, shape?: (e: AuditEvent) => unknown) { return this.exporter.stream(range, shape); }
   /** Blocking walk in one snapshot (tools, tests). */
   verify() { return verifyLedger(this.sqlite, this.verifyOptions); }
   /** Chunked walk that yields to the event loop (the server). */

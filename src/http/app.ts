@@ -10,6 +10,7 @@ import { Problem } from './schemas/common.js';
 import { RESOURCE_SCHEMAS } from './schemas/resource-schemas.js';
 import { HOST_SCHEMAS } from './schemas/host-schemas.js';
 import { SHARING_SCHEMAS } from './schemas/sharing-schemas.js';
+import { AUDIT_SCHEMAS } from './schemas/audit-schemas.js';
 import { validatorCompiler } from './validation.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerErrorHandling } from './error-handling.js';
@@ -20,6 +21,7 @@ import fileRoutes from './routes/file-routes.js';
 import bindingRoutes from './routes/binding-routes.js';
 import sharingRoutes from './routes/sharing-routes.js';
 import migrationRoutes from './routes/migration-routes.js';
+import auditRoutes from './routes/audit-routes.js';
 
 export interface ServiceInfo { version: string; startedAt: number; dbPath: string }
 
@@ -31,7 +33,7 @@ export interface AppDeps {
   ready?: () => boolean;
 }
 
-export const NAMED_SCHEMAS = [Problem, ...RESOURCE_SCHEMAS, ...HOST_SCHEMAS, ...SHARING_SCHEMAS];
+export const NAMED_SCHEMAS = [Problem, ...RESOURCE_SCHEMAS, ...HOST_SCHEMAS, ...SHARING_SCHEMAS, ...AUDIT_SCHEMAS];
 
 export async function buildApp(deps: AppDeps) {
   const app = Fastify({
@@ -76,6 +78,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(bindingRoutes);
   await app.register(sharingRoutes);
   await app.register(migrationRoutes);
+  await app.register(auditRoutes);
   return app;
 }
 

@@ -7,7 +7,7 @@
 import { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
 import type { EventRow } from '../../store/audit-chain.js';
-import { EVENT_COLUMNS, toAuditEvent } from '../event-rows.js';
+import { EVENT_COLUMNS, toAuditEvent, type AuditEvent } from '../event-rows.js';
 
 export interface ExportRange {
   /** Inclusive seq bounds. */
@@ -36,8 +36,9 @@ export class EventExporter {
   }
 
   /** Yields one NDJSON line (with its newline) per event, in seq order. The range ends at
-   *  the head as it is when the export starts, so a busy ledger still gives a finite export. */
-  async *lines(range: ExportRange = {}): AsyncGenerator<string> {
+   *  the head as it is when the export starts, so a busy ledger still gives a finite export.
+   *  `shape` maps each event to what is written (the HTTP API writes its wire form). */
+  async *lines(range: ExportRange = {}, shape: (e: AuditEvent) => unknown = (e) => e): AsyncGenerator<string> {
     const chunk = range.chunk ?? 1000;
     const head = (this.headSeq.get() as number | null) ?? 0;
     const hi = Math.min(range.toSeq ?? head, head);
@@ -51,7 +52,7 @@ export class EventExporter {
     for (;;) {
       const lines: string[] = [];
       for (const row of this.chunkStmt.iterate(params) as Iterable<EventRow>) {
-        lines.push(JSON.stringify(toAuditEvent(row)) + '\n');
+        lines.push(JSON.stringify(shape(toAuditEvent(row))) + '\n');
         params.after = row.seq;
       }
       for (const line of lines) yield line;
@@ -61,7 +62,7 @@ export class EventExporter {
   }
 
   /** A Readable of the same lines, with backpressure, for HTTP responses and files. */
-  stream(range: ExportRange = {}): Readable {
-    return Readable.from(this.lines(range), { objectMode: false });
+  stream(range: ExportRange = {}, shape?: (e: AuditEvent) => unknown): Readable {
+    return Readable.from(this.lines(range, shape), { objectMode: false });
   }
 }
