@@ -1,0 +1,41 @@
+// Sparse page contents. An absent page reads as zeros: the kernel zeroes a gmem folio the first
+// time it is faulted (host or guest) if it is not uptodate, and anonymous memory starts zeroed,
+// so "never written" and "zero" are indistinguishable through every path the port offers.
+export const PAGE = 4096n;
+export const PAGE_BYTES = 4096;
+
+export class PageStore {
+  private readonly pages = new Map<number, Buffer>();
+
+  readByte(index: number, offset: number): number {
+    return this.pages.get(index)?.[offset] ?? 0;
+  }
+
+  writeByte(index: number, offset: number, value: number): void {
+    this.page(index)[offset] = value & 0xff;
+  }
+
+  read(index: number, offset: number, target: Buffer, at: number, length: number): void {
+    const p = this.pages.get(index);
+    if (p) p.copy(target, at, offset, offset + length); else target.fill(0, at, at + length);
+  }
+
+  write(index: number, offset: number, source: Buffer, from: number, length: number): void {
+    source.copy(this.page(index), offset, from, from + length);
+  }
+
+  /** Drop pages [first, last): a punch hole. Iterates the populated pages, not the range. */
+  drop(first: number, last: number): void {
+    for (const index of this.pages.keys()) if (index >= first && index < last) this.pages.delete(index);
+  }
+
+  clear(): void {
+    this.pages.clear();
+  }
+
+  private page(index: number): Buffer {
+    let p = this.pages.get(index);
+    if (!p) this.pages.set(index, (p = Buffer.alloc(PAGE_BYTES)));
+    return p;
+  }
+}
