@@ -28,11 +28,11 @@ export function openHost(kind: BackendKind): KvmHost {
 
 export interface TestApp { app: App; ctx: ServiceContext; store: Store; kvm: KvmHost; dbPath: string; close(): Promise<void> }
 
-export async function makeApp(kind: BackendKind): Promise<TestApp> {
+export async function makeApp(kind: BackendKind, opts: { now?: () => number } = {}): Promise<TestApp> {
   const tmp = tempDir();
   const dbPath = join(tmp.dir, 'gmemd.db');
   const kvm = openHost(kind);
-  const store = Store.open(dbPath);
+  const store = Store.open(dbPath, opts.now);
   const ctx = createContext(store, kvm);
   const app = await buildApp({ ctx });
   await app.ready();
