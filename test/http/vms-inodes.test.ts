@@ -120,7 +120,17 @@ describeBackends('VMs and inodes over HTTP', (kind) => {
       assert.equal(again.json.code, 'vm.not_active');
     });
 
-    test('lists paginate with limit and an opaque cursor', async () => {
+    test('X-Request-Id is taken from the request (or generated), returned, and recorded with the actor', async () => {
+    const r = await call(t.app, 'POST', '/v1/vms', { name: 'traced' }, { 'x-request-id': 'req-trace-42' });
+    assert.equal(r.headers['x-request-id'], 'req-trace-42');
+    const ev = lastEvent(t);
+    assert.deepEqual([ev.action, ev.request_id, ev.actor, ev.vm_id], ['vm.create', 'req-trace-42', 'local', r.json.id]);
+    const g = await call(t.app, 'POST', '/v1/vms', { name: 'traced-2' });
+    assert.match(String(g.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+    assert.equal(lastEvent(t).request_id, g.headers['x-request-id']);
+  });
+
+  test('lists paginate with limit and an opaque cursor', async () => {
       for (let i = 0; i < 5; i++) await call(t.app, 'POST', '/v1/vms', { name: `page-${i}` });
       const seen: string[] = [];
       let cursor: string | null = null;
