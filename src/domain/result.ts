@@ -16,7 +16,7 @@ export type ErrorCode =
   | 'migration.not_prepared' | 'migration.nothing_to_move'
   | 'probe.out_of_range' | 'probe.no_code_page'
   | 'audit.cursor_invalid' | 'audit.checkpoint_mismatch'
-  | 'handover.private_inodes' | 'handover.in_progress' | 'service.unavailable'
+  | 'handover.private_inodes' | 'handover.in_progress' | 'handover.unavailable' | 'handover.failed' | 'service.unavailable'
   | 'kernel.unavailable' | 'request.route_not_found' | 'internal.error'
   | `kernel.${Lowercase<ErrnoName>}`;
 

@@ -11,6 +11,9 @@ import { RESOURCE_SCHEMAS } from './schemas/resource-schemas.js';
 import { HOST_SCHEMAS } from './schemas/host-schemas.js';
 import { SHARING_SCHEMAS } from './schemas/sharing-schemas.js';
 import { AUDIT_SCHEMAS } from './schemas/audit-schemas.js';
+import { RECONCILE_SCHEMAS } from './schemas/reconcile-schemas.js';
+import { IN_PROCESS_LIFECYCLE, type Lifecycle } from '../reconcile/lifecycle.js';
+import { registerHandoverGate } from './handover-gate.js';
 import { validatorCompiler } from './validation.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerErrorHandling } from './error-handling.js';
@@ -22,6 +25,8 @@ import bindingRoutes from './routes/binding-routes.js';
 import sharingRoutes from './routes/sharing-routes.js';
 import migrationRoutes from './routes/migration-routes.js';
 import auditRoutes from './routes/audit-routes.js';
+import reconcileRoutes from './routes/reconcile-routes.js';
+import adminRoutes from './routes/admin-routes.js';
 
 export interface ServiceInfo { version: string; startedAt: number; dbPath: string }
 
@@ -31,9 +36,11 @@ export interface AppDeps {
   service?: ServiceInfo;
   /** False while a handover is in progress or the service is closing: /readyz answers 503. */
   ready?: () => boolean;
+  /** Start-up reconcile report, handover, test hooks: src/server.ts supplies them; in-process apps have none. */
+  lifecycle?: Lifecycle;
 }
 
-export const NAMED_SCHEMAS = [Problem, ...RESOURCE_SCHEMAS, ...HOST_SCHEMAS, ...SHARING_SCHEMAS, ...AUDIT_SCHEMAS];
+export const NAMED_SCHEMAS = [Problem, ...RESOURCE_SCHEMAS, ...HOST_SCHEMAS, ...SHARING_SCHEMAS, ...AUDIT_SCHEMAS, ...RECONCILE_SCHEMAS];
 
 export async function buildApp(deps: AppDeps) {
   const app = Fastify({
@@ -44,7 +51,7 @@ export async function buildApp(deps: AppDeps) {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const service = deps.service ?? { version: '0.1.0', startedAt: Date.now(), dbPath: deps.ctx.store.ledger.path };
-  app.decorate('gmemd', { ctx: deps.ctx, service, ready: deps.ready ?? (() => true) });
+  app.decorate('gmemd', { ctx: deps.ctx, service, ready: deps.ready ?? (() => true), lifecycle: deps.lifecycle ?? IN_PROCESS_LIFECYCLE });
 
   await app.register(swagger, {
     openapi: {
@@ -55,7 +62,7 @@ export async function buildApp(deps: AppDeps) {
       },
       tags: [
         { name: 'host' }, { name: 'vms' }, { name: 'inodes' }, { name: 'files' }, { name: 'bindings' },
-        { name: 'migrations' }, { name: 'audit' }, { name: 'reconcile' },
+        { name: 'migrations' }, { name: 'audit' }, { name: 'reconcile' }, { name: 'admin' },
       ],
     },
     // Schemas registered with addSchema become components named by their $id.
@@ -69,6 +76,7 @@ export async function buildApp(deps: AppDeps) {
     return payload;
   });
   registerErrorHandling(app);
+  registerHandoverGate(app);
   registerIdempotency(app, deps.ctx.store);
 
   await app.register(hostRoutes);
@@ -79,6 +87,8 @@ export async function buildApp(deps: AppDeps) {
   await app.register(sharingRoutes);
   await app.register(migrationRoutes);
   await app.register(auditRoutes);
+  await app.register(reconcileRoutes);
+  await app.register(adminRoutes);
   return app;
 }
 
@@ -86,7 +96,7 @@ export type App = Awaited<ReturnType<typeof buildApp>>;
 
 declare module 'fastify' {
   interface FastifyInstance {
-    gmemd: { ctx: ServiceContext; service: ServiceInfo; ready: () => boolean };
+    gmemd: { ctx: ServiceContext; service: ServiceInfo; ready: () => boolean; lifecycle: Lifecycle };
   }
   interface FastifyContextConfig {
     /** The audit action of a mutating route: a request refused by validation is audited under it. */

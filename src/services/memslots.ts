@@ -2,7 +2,7 @@
 // the inode's guest_memfd and the file may write, otherwise a plain memslot over gmemd's
 // shared mapping ("view"), read-only in the kernel unless the file has write (DESIGN §2).
 import { MEM } from '../kvm/uapi.js';
-import { kfail, type KResult } from '../kvm/kernel-error.js';
+import { kfail, kok, type KResult } from '../kvm/kernel-error.js';
 import type { MemoryRegion } from '../kvm/kvm-host.js';
 import type { ServiceContext } from './context.js';
 
@@ -21,7 +21,8 @@ export function slotKind(ctx: ServiceContext, inodeId: string, vmId: string, wri
   return gm.mapping ? 'view' : null;
 }
 
-export function createMemslot(ctx: ServiceContext, s: SlotSpec): KResult<void> {
+/** The exact region createMemslot issues for a spec, with the VM fd it goes to. */
+export function memslotRegion(ctx: ServiceContext, s: SlotSpec): KResult<{ vmFd: number; region: MemoryRegion }> {
   const vmFd = ctx.registry.vmFd(s.vmId);
   const gm = ctx.registry.gmem(s.inodeId);
   if (vmFd === undefined || !gm) return kfail('KVM_SET_USER_MEMORY_REGION2', 'EBADF');
@@ -31,8 +32,14 @@ export function createMemslot(ctx: ServiceContext, s: SlotSpec): KResult<void> {
       userspaceAddr: 0n, guestMemfd: gm.fd, guestMemfdOffset: BigInt(s.offset) }
     : { slot: s.slot, flags: s.readonly ? MEM.READONLY : 0, guestPhysAddr: BigInt(s.gpa), memorySize: BigInt(s.size),
       userspaceAddr: gm.mapping!.addr + BigInt(s.offset), guestMemfd: 0, guestMemfdOffset: 0n };
-  const r = ctx.kvm.setUserMemoryRegion2(vmFd, region);
-  if (r.ok) ctx.registry.trackMemslot(s.vmId, region);
+  return kok({ vmFd, region });
+}
+
+export function createMemslot(ctx: ServiceContext, s: SlotSpec): KResult<void> {
+  const m = memslotRegion(ctx, s);
+  if (!m.ok) return m;
+  const r = ctx.kvm.setUserMemoryRegion2(m.value.vmFd, m.value.region);
+  if (r.ok) ctx.registry.trackMemslot(s.vmId, m.value.region);
   return r;
 }
 

@@ -3,15 +3,17 @@ import { hostInfo } from '../../services/host-service.js';
 import { problems, ref } from '../schemas/common.js';
 import { Health, Host } from '../schemas/host-schemas.js';
 import { respond, sendProblem } from '../problem.js';
+import { startupJson } from '../reconcile-wire.js';
 
 const hostRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { ctx, service, ready } = app.gmemd;
+  const { ctx, service, ready, lifecycle } = app.gmemd;
 
   app.get('/v1/host', {
     schema: { operationId: 'getHost', tags: ['host'], summary: 'Backend, kernel capabilities, limits and service info',
       response: { 200: ref(Host), ...problems(503) } },
   }, async (req, reply) => respond(req, reply, hostInfo(ctx), (h) => ({
     ...h, service: { version: service.version, pid: process.pid, startedAt: new Date(service.startedAt).toISOString(), db: service.dbPath },
+    ...(lifecycle.startup ? { reconcile: startupJson(lifecycle.startup) } : {}),
   })));
 
   app.get('/livez', {

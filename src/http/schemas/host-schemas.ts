@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
-import { Bytes, Nullable, Time } from './common.js';
+import { Bytes, Nullable, ref, Time } from './common.js';
+import { StartupReconcile } from './reconcile-schemas.js';
 
 export const Host = Type.Object({
   backend: Type.Union([Type.Literal('native'), Type.Literal('simulated')]),
@@ -17,6 +18,8 @@ export const Host = Type.Object({
   memory: Type.Object({ hostTotalBytes: Nullable(Bytes), unevictableBytes: Nullable(Bytes), liveInodeBytes: Bytes }),
   ledger: Type.Object({ vmsActive: Type.Integer(), inodesLive: Type.Integer(), events: Type.Integer() }),
   service: Type.Object({ version: Type.String(), pid: Type.Integer(), startedAt: Time, db: Type.String() }),
+  /** What start-up reconcile marked lost and resolved; absent for an app built in-process. */
+  reconcile: Type.Optional(ref(StartupReconcile)),
 }, { $id: 'Host', additionalProperties: true });
 
 export const Health = Type.Object({ status: Type.String() }, { $id: 'Health' });

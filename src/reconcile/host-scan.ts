@@ -1,0 +1,84 @@
+// GET /v1/host/scan: every process's kvm-vm and kvm-gmem fds and guest_memfd mappings, read
+// from /proc, each marked `tracked` when it is one gmemd holds (its own pid, an fd or mapping
+// in the registry). A gmem's kernel inode number is unique while it lives, so a match with a
+// live ledger inode names it: another process holding one of gmemd's inodes shows up so.
+// With the simulated backend gmemd's own objects are not kernel objects and never appear.
+import type { ServiceContext } from '../services/context.js';
+import { listPids, scanProcess, type ProcScan } from './proc.js';
+
+export interface ScanFd { fd: number; kind: 'kvm-vm' | 'kvm-gmem'; ino: number | null; tracked: boolean; ledgerInodeId: string | null }
+export interface ScanMapping { start: string; end: string; offset: number; ino: number; tracked: boolean; ledgerInodeId: string | null }
+export interface ScanProcess { pid: number; command: string; self: boolean; fds: ScanFd[]; mappings: ScanMapping[] }
+
+export interface HostScan {
+  scannedAt: number;
+  backend: string;
+  /** Processes whose /proc entries could be read, and those that could not (gone, or another user's). */
+  scanned: number;
+  unreadable: number;
+  /** Only processes holding at least one kvm-vm or kvm-gmem fd or gmem mapping. */
+  processes: ScanProcess[];
+  untracked: { fds: number; mappings: number };
+}
+
+const GMEM_PATH = 'anon_inode:[kvm-gmem]';
+const hex = (n: bigint) => `0x${n.toString(16)}`;
+
+export function hostScan(ctx: ServiceContext, proc = '/proc'): HostScan {
+  const native = ctx.kvm.backend === 'native';
+  // Simulated inode numbers are not the kernel's: matching them against /proc would be chance.
+  const ledgerByIno = new Map<number, string>(native ? ctx.store.inodes.listByState('live').map((i) => [i.kernelInode, i.id]) : []);
+  const vmFds = new Set(native ? ctx.registry.vms.values() : []);
+  const gmems = native ? [...ctx.registry.gmems.values()] : [];
+  const gmemFds = new Set(gmems.map((g) => g.fd));
+  const processes: ScanProcess[] = [];
+  let scanned = 0, unreadable = 0;
+  for (const pid of listPids(proc)) {
+    const p = scanProcess(pid, proc);
+    if (!p) { unreadable++; continue; }
+    scanned++;
+    const entry = toEntry(p, pid === process.pid, ledgerByIno, vmFds, gmemFds, gmems.flatMap((g) => (g.mapping ? [g.mapping] : [])));
+    if (entry.fds.length > 0 || entry.mappings.length > 0) processes.push(entry);
+  }
+  const untracked = {
+    fds: processes.reduce((n, p) => n + p.fds.filter((f) => !f.tracked).length, 0),
+    mappings: processes.reduce((n, p) => n + p.mappings.filter((m) => !m.tracked).length, 0),
+  };
+  return { scannedAt: ctx.now(), backend: ctx.kvm.backend, scanned, unreadable, processes, untracked };
+}
+
+function toEntry(p: ProcScan, self: boolean, ledgerByIno: Map<number, string>, vmFds: Set<number>, gmemFds: Set<number>,
+  ours: { addr: bigint; length: bigint }[]): ScanProcess {
+  const fds: ScanFd[] = [];
+  for (const f of p.fds) {
+    if (f.kind !== 'kvm-vm' && f.kind !== 'kvm-gmem') continue;
+    const tracked = self && (f.kind === 'kvm-vm' ? vmFds.has(f.fd) : gmemFds.has(f.fd));
+    fds.push({ fd: f.fd, kind: f.kind, ino: f.ino, tracked,
+      ledgerInodeId: f.kind === 'kvm-gmem' && f.ino !== null ? ledgerByIno.get(f.ino) ?? null : null });
+  }
+  const mappings: ScanMapping[] = p.mappings.filter((m) => m.path === GMEM_PATH).map((m) => ({
+    start: hex(m.start), end: hex(m.end), offset: Number(m.offset), ino: m.ino,
+    tracked: self && ours.some((o) => o.addr <= m.start && m.end <= o.addr + o.length),
+    ledgerInodeId: ledgerByIno.get(m.ino) ?? null,
+  }));
+  return { pid: p.pid, command: p.command, self, fds, mappings };
+}
+
+/** Kernel inode number -> processes other than this one holding that gmem (fd or mapping). */
+export function foreignHolders(proc = '/proc'): Map<number, { pid: number; command: string }[]> {
+  const out = new Map<number, { pid: number; command: string }[]>();
+  for (const pid of listPids(proc)) {
+    if (pid === process.pid) continue;
+    const p = scanProcess(pid, proc);
+    if (!p) continue;
+    const inos = new Set<number>();
+    for (const f of p.fds) if (f.kind === 'kvm-gmem' && f.ino !== null) inos.add(f.ino);
+    for (const m of p.mappings) if (m.path === GMEM_PATH) inos.add(m.ino);
+    for (const ino of inos) {
+      const list = out.get(ino) ?? [];
+      list.push({ pid, command: p.command });
+      out.set(ino, list);
+    }
+  }
+  return out;
+}
