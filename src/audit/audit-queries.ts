@@ -7,6 +7,7 @@ import { AccessQueries, type AccessQuery } from './queries/access.js';
 import { ExposureQuery, type ExposureKind } from './queries/exposure.js';
 import { LineageQuery } from './queries/lineage.js';
 import { EventExporter, type ExportRange } from './queries/export.js';
+import { TimeBounds } from './queries/time-bounds.js';
 import type { AuditEvent } from './event-rows.js';
 import { verifyLedger, verifyLedgerAsync, type VerifyOptions } from './verify.js';
 
@@ -19,11 +20,12 @@ export class AuditQueries {
 
   /** key: GMEMD_AUDIT_KEY, when configured, so verify also checks checkpoint MACs. */
   constructor(private readonly sqlite: Database.Database, private readonly verifyOptions: VerifyOptions = {}) {
-    this.eventsQ = new EventsQuery(sqlite);
+    const bounds = new TimeBounds(sqlite);
+    this.eventsQ = new EventsQuery(sqlite, bounds);
     this.accessQ = new AccessQueries(sqlite);
     this.exposureQ = new ExposureQuery(sqlite);
     this.lineageQ = new LineageQuery(sqlite);
-    this.exporter = new EventExporter(sqlite);
+    this.exporter = new EventExporter(sqlite, bounds);
   }
 
   events(filter: EventFilter = {}) { return this.eventsQ.page(filter); }

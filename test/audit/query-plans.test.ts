@@ -70,6 +70,15 @@ describe('audit query plans', () => {
     }
   });
 
+  test('events: a time filter is a seq range on the primary key (or on a filter\'s index), not a scan or a sort', () => {
+    for (const filter of [{ since: s.t.create! }, { since: s.t.create!, until: s.t.donateC!, order: 'desc' as const }]) {
+      const plan = planOf(() => q.events(filter));
+      assert.match(plan, /SEARCH events USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)/, plan);
+    }
+    const plan = planOf(() => q.events({ vmId: s.vms.b.id, since: s.t.create! }));
+    assert.match(plan, /SEARCH events USING INDEX events_vm_idx \(vm_id=\? AND seq>\? AND seq<\?\)/, plan);
+  });
+
   test('access: the (inode_id, from_time) index', () => {
     const plan = planOf(() => q.access({ inodeId: s.ino1.id, at: s.t.create! }));
     assert.match(plan, /SEARCH access_intervals USING INDEX access_inode_time_idx/);

@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
 import type { EventRow } from '../../store/audit-chain.js';
 import { EVENT_COLUMNS, toAuditEvent, type AuditEvent } from '../event-rows.js';
+import { TimeBounds } from './time-bounds.js';
 
 export interface ExportRange {
   /** Inclusive seq bounds. */
@@ -25,13 +26,13 @@ export class EventExporter {
   private readonly headSeq: Database.Statement;
   private readonly firstSince: Database.Statement;
 
-  constructor(sqlite: Database.Database) {
+  constructor(sqlite: Database.Database, private readonly bounds = new TimeBounds(sqlite)) {
     this.chunkStmt = sqlite.prepare(`SELECT ${EVENT_COLUMNS} FROM events
       WHERE seq > @after AND seq <= @hi AND time >= @since AND time < @until
       ORDER BY seq LIMIT @chunk`);
     this.headSeq = sqlite.prepare('SELECT max(seq) FROM events').pluck();
-    // Time need not grow with seq (clocks step back), so the first event in range is the
-    // smallest seq among all events at or after `since`, not the first by time.
+    // Without monotone times (time-bounds.ts), the first event in range is the smallest seq
+    // among all events at or after `since`, not the first by time.
     this.firstSince = sqlite.prepare('SELECT min(seq) FROM events WHERE time >= ?').pluck();
   }
 
@@ -41,9 +42,13 @@ export class EventExporter {
   async *lines(range: ExportRange = {}, shape: (e: AuditEvent) => unknown = (e) => e): AsyncGenerator<string> {
     const chunk = range.chunk ?? 1000;
     const head = (this.headSeq.get() as number | null) ?? 0;
-    const hi = Math.min(range.toSeq ?? head, head);
+    let hi = Math.min(range.toSeq ?? head, head);
     let after = (range.fromSeq ?? 1) - 1;
-    if (range.since !== undefined) {
+    const seqs = range.since !== undefined || range.until !== undefined ? this.bounds.seqRange(range.since, range.until) : null;
+    if (seqs) {
+      after = Math.max(after, seqs.lo - 1);
+      hi = Math.min(hi, seqs.hi - 1);
+    } else if (range.since !== undefined) {
       const first = this.firstSince.get(range.since) as number | null;
       if (first === null) return;
       after = Math.max(after, first - 1);
