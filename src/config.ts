@@ -12,6 +12,8 @@ export interface Config {
   logLevel: string;
   /** Test-only fault injection: SIGKILL the process at this named step (see services/context.ts). */
   crashAt: string | null;
+  /** Test-only routes that change kernel state behind gmemd's back (GMEMD_TEST_HOOKS=1; never by default). */
+  testHooks: boolean;
 }
 
 export function parseListen(value: string): Listen {
@@ -32,5 +34,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     checkpointEvery: Number(env.GMEMD_CHECKPOINT_EVERY || 1000),
     logLevel: env.GMEMD_LOG_LEVEL || 'info',
     crashAt: env.GMEMD_TEST_CRASH_AT || null,
+    testHooks: env.GMEMD_TEST_HOOKS === '1',
   };
 }

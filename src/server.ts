@@ -1,43 +1,77 @@
 // The gmemd process: reads configuration from the environment, opens the SQLite ledger
-// (GMEMD_DB), picks the kernel backend (GMEMD_BACKEND), and serves the HTTP API on
-// GMEMD_LISTEN (TCP host:port, default 127.0.0.1:7420, or unix:/path). SIGTERM/SIGINT
-// close gracefully: stop accepting, finish in-flight requests, close the ledger.
+// (GMEMD_DB), picks the kernel backend (GMEMD_BACKEND), reconciles the ledger with what this
+// process holds, and serves the HTTP API on GMEMD_LISTEN (TCP host:port, default
+// 127.0.0.1:7420, or unix:/path). SIGTERM/SIGINT close gracefully: stop accepting, finish
+// in-flight requests, close the ledger. SIGUSR2 (or POST /v1/admin/handover) hands guest
+// memory to a successor started from the code on disk; a process started with
+// GMEMD_HANDOVER is such a successor and adopts it before serving (src/reconcile/handover).
 import closeWithGrace from 'close-with-grace';
-import { unlinkSync } from 'node:fs';
 import { loadConfig } from './config.js';
 import { selectBackend } from './kvm/select-backend.js';
 import { Store } from './store/store.js';
 import { createContext } from './services/context.js';
 import { buildApp } from './http/app.js';
+import { SYSTEM_CALLER, startupReconcile } from './reconcile/startup.js';
+import { foreignHolders } from './reconcile/host-scan.js';
+import type { Lifecycle } from './reconcile/lifecycle.js';
+import { readManifest, removeManifestDir } from './reconcile/handover/manifest.js';
+import { adoptKernel, recordAdoption, reportReady } from './reconcile/handover/adopt.js';
+import { HandoverSender } from './reconcile/handover/sender.js';
+import { listenOn, listeningFd } from './reconcile/handover/socket.js';
 
 const config = loadConfig();
 const startedAt = Date.now();
-const { host: kvm, note } = selectBackend(config.backend);
+const inherited = readManifest();
+// A successor keeps its predecessor's backend: the memory it adopts lives there.
+const { host: kvm, note } = selectBackend(inherited ? inherited.backend : config.backend);
 const store = Store.open(config.db);
 const ctx = createContext(store, kvm, { crashAt: config.crashAt });
+// Kernel work of an adoption happens before anything listens; the ledger records it once
+// this process accepts on the inherited socket (until then writes get 503, see below).
+const adopted = inherited ? adoptKernel(ctx, inherited) : null;
+const lifecycle: Lifecycle = {
+  // Nothing of the kernel survived a plain start: whatever the ledger says is held is lost.
+  startup: inherited ? null : startupReconcile(ctx, { holders: kvm.backend === 'native' ? foreignHolders() : undefined }),
+  handover: null,
+  testHooks: config.testHooks,
+};
 let ready = false;
 
 const app = await buildApp({
   ctx,
   logger: { level: config.logLevel },
   service: { version: process.env.npm_package_version ?? '0.1.0', startedAt, dbPath: config.db },
-  ready: () => ready,
+  ready: () => ready && !handover.inProgress(),
+  lifecycle,
 });
-app.log.info({ backend: kvm.backend, note, db: config.db }, 'gmemd starting');
+app.log.info({ backend: kvm.backend, note, db: config.db, handoverFrom: inherited?.fromPid }, 'gmemd starting');
+if (lifecycle.startup?.events) app.log.info({ reconcile: lifecycle.startup }, 'start-up reconcile');
 
-closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+const grace = closeWithGrace({ delay: 10_000, skip: ['SIGUSR2'] }, async ({ signal, err }) => {
   ready = false;
   if (err) app.log.error({ err }, 'closing after an error');
   else app.log.info({ signal }, 'closing');
   await app.close();
   store.close();
 });
+const handover = new HandoverSender({
+  ctx, log: app.log, listenFd: () => listeningFd(app), handedOver: () => void grace.close(), adopting: inherited !== null,
+});
+lifecycle.handover = handover;
+process.on('SIGUSR2', () => {
+  void handover.start(SYSTEM_CALLER, { force: false }).then((r) => {
+    if (!r.ok) app.log.error({ error: r.error }, 'handover on SIGUSR2 refused or failed');
+  });
+});
 
-if (config.listen.kind === 'unix') {
-  try { unlinkSync(config.listen.path); } catch { /* no stale socket */ }
-  await app.listen({ path: config.listen.path });
-} else {
-  await app.listen({ host: config.listen.host, port: config.listen.port });
+await listenOn(app, config.listen, inherited?.listenFd ?? null);
+if (inherited && adopted) {
+  const { summary, startup } = recordAdoption(ctx, inherited, adopted);
+  lifecycle.startup = startup;
+  handover.adopted();
+  removeManifestDir(inherited);
+  app.log.info({ handover: summary }, 'adopted guest memory from the previous gmemd');
+  try { reportReady(inherited, summary); } catch (e) { app.log.error({ err: e }, 'could not report to the previous gmemd'); }
 }
 ready = true;
 // A single line parents (tests, supervisors) can wait for.

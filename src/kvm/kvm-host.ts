@@ -107,4 +107,18 @@ export interface KvmHost {
   /** What the process holds right now (native: /proc/self/fd, fdinfo and maps). */
   heldFds(): KResult<HeldFd[]>;
   heldMappings(): KResult<HeldMapping[]>;
+
+  /**
+   * Handover, old process: the real fds a successor process must inherit to hold these
+   * guest_memfds, in order. Native: the gmem fds themselves (they are not O_CLOEXEC).
+   * Simulated: none; its objects live in this process, so it writes their state (inode
+   * numbers, sizes, flags, pages) to `stateFile` instead: its stand-in for fd inheritance.
+   */
+  exportGmems(fds: number[], stateFile: string): KResult<number[]>;
+  /**
+   * Handover, successor: the fds this process now holds for the exported guest_memfds, in
+   * export order. `inherited`: where the exported real fds arrived (native); the simulator
+   * loads `stateFile` and installs the gmems, still bound to their old (now fd-less) VMs.
+   */
+  importGmems(inherited: number[], stateFile: string): KResult<number[]>;
 }

@@ -169,6 +169,20 @@ export class NativeKvmHost implements KvmHost {
     }
   }
 
+  exportGmems(fds: number[]): KResult<number[]> {
+    for (const fd of fds) if (!isGmemFd(fd)) return kfail('fstat', 'EINVAL');
+    return kok([...fds]);
+  }
+
+  importGmems(inherited: number[]): KResult<number[]> {
+    for (const fd of inherited) if (!isGmemFd(fd)) return kfail('fstat', 'EBADF');
+    // gmem fds are not O_CLOEXEC, so the old process's own numbers came along besides the
+    // slots it placed them in: a successor holds nothing else yet, so close those copies.
+    const held = this.heldFds();
+    if (held.ok) for (const h of held.value) if (h.kind === 'kvm-gmem' && !inherited.includes(h.fd)) this.close(h.fd);
+    return kok([...inherited]);
+  }
+
   private inoOf(fd: number): bigint {
     const st = this.fstat(fd);
     return st.ok ? st.value.ino : -1n;
@@ -186,6 +200,11 @@ export class NativeKvmHost implements KvmHost {
     if (!st.ok || st.value.ino !== m.ino) return false;
     return m.offset + (end - m.start) <= st.value.size;
   }
+}
+
+/** The fd is a guest_memfd of this process (KERNEL.md §2.1: its link reads anon_inode:[kvm-gmem]). */
+function isGmemFd(fd: number): boolean {
+  try { return fdKind(readlinkSync(`/proc/self/fd/${fd}`)) === 'kvm-gmem'; } catch { return false; }
 }
 
 function fdKind(target: string): HeldFd['kind'] {

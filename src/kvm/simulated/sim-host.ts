@@ -14,6 +14,7 @@ import { setUserMemoryRegion } from './sim-memslots.js';
 import { closeVmFd, newFile, newVm, putFile, unpinVm, type SimFile, type SimVm } from './sim-objects.js';
 import { PageStore } from './sim-pages.js';
 import { SimProbe } from './sim-probe.js';
+import { readGmemState, writeGmemState } from './sim-handover.js';
 
 export interface SimulatedHostOptions {
   /** Lowest fd number handed out (default 1000). */
@@ -149,6 +150,21 @@ export class SimulatedKvmHost implements KvmHost {
       start: v.start, end: v.end, ino: v.backing.kind === 'gmem' ? v.backing.file.inode.ino : 0n,
       offset: v.backing.kind === 'gmem' ? v.backing.offset : 0n,
     })));
+  }
+
+  exportGmems(fds: number[], stateFile: string): KResult<number[]> {
+    const r = writeGmemState(this.fds, fds, stateFile);
+    return r.ok ? kok([]) : r;
+  }
+
+  importGmems(_inherited: number[], stateFile: string): KResult<number[]> {
+    const r = readGmemState(this.fds, stateFile);
+    if (!r.ok) return r;
+    for (const f of r.value.files) this.files.add(f);
+    for (const vm of r.value.vms) this.vms.add(vm);
+    // The imported inodes keep their numbers; new ones must not collide with them.
+    if (r.value.maxIno >= this.nextIno) this.nextIno = r.value.maxIno + 1n;
+    return kok(r.value.fds);
   }
 
   inspect(): SimInspection {

@@ -33,6 +33,11 @@ export class PageStore {
     this.pages.clear();
   }
 
+  /** Populated pages by index (for the handover state file, sim-handover.ts). */
+  entries(): [number, Buffer][] {
+    return [...this.pages.entries()].sort((a, b) => a[0] - b[0]);
+  }
+
   private page(index: number): Buffer {
     let p = this.pages.get(index);
     if (!p) this.pages.set(index, (p = Buffer.alloc(PAGE_BYTES)));
