@@ -1,0 +1,101 @@
+// Section 2: HTTP on loopback. Each scenario gets a fresh server child (bench/http-server.ts)
+// and a fresh temp dir; autocannon drives it from this process. Baselines and the gmemd
+// scenarios they are compared with run back to back — (a),(d) then (b),(c) — so slow drift
+// on a shared 2-core machine lands on both sides of a ratio.
+import { fork } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ServerKind, ServerReady } from './http-server.js';
+import { runLoad, type LoadOptions, type LoadResult } from './load.js';
+import { bindCycleRequests, setupBindTarget, setupInodeTarget, unbindAll } from './gmemd-scenarios.js';
+
+const SERVER = fileURLToPath(new URL('./http-server.ts', import.meta.url));
+
+export type ScenarioId = 'a' | 'b' | 'c' | 'd';
+export interface ScenarioResult {
+  id: ScenarioId;
+  name: string;
+  /** What one counted op is. */
+  op: string;
+  opsPerSec: number;
+  latencyMs: { p50: number; p99: number } | null;
+  load: LoadResult;
+}
+export interface HttpReport {
+  seconds: number;
+  warmupSeconds: number;
+  connections: number;
+  gmemdBackend: { backend: string; note: string } | null;
+  scenarios: ScenarioResult[];
+}
+
+interface Server { base: string; ready: ServerReady; stop: () => Promise<void> }
+
+async function startServer(kind: ServerKind, tmpRoot: string): Promise<Server> {
+  const dir = mkdtempSync(join(tmpRoot, `${kind}-`));
+  const child = fork(SERVER, [kind, dir], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ready = await new Promise<ServerReady>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${kind} server did not report a port within 60 s`)), 60_000);
+    child.once('message', (m) => { clearTimeout(timer); resolve(m as ServerReady); });
+    child.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`${kind} server exited (${code ?? sig}) before listening`)); });
+  });
+  const stop = () => new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM'); // this child only, by its own handle
+  });
+  return { base: `http://127.0.0.1:${ready.port}`, ready, stop };
+}
+
+export async function benchHttp(o: { seconds: number; warmupSeconds: number; connections: number; tmpDir: string }):
+  Promise<HttpReport> {
+  const { seconds, warmupSeconds, connections } = o;
+  const results: ScenarioResult[] = [];
+  let gmemdBackend: HttpReport['gmemdBackend'] = null;
+  const load = async (url: string, extra: Partial<LoadOptions> = {}) => {
+    // The warm-up (JIT, statement caches, page cache) is measured by nobody.
+    if (warmupSeconds > 0) await runLoad({ url, seconds: warmupSeconds, connections, ...extra });
+    return runLoad({ url, seconds, connections, ...extra });
+  };
+  const withServer = async <T>(kind: ServerKind, body: (s: Server) => Promise<T>): Promise<T> => {
+    const s = await startServer(kind, o.tmpDir);
+    if (kind === 'gmemd' && s.ready.backend) {
+      gmemdBackend = { backend: s.ready.backend, note: s.ready.note ?? '' };
+    }
+    try { return await body(s); } finally { await s.stop(); }
+  };
+  const record = (id: ScenarioId, name: string, op: string, r: LoadResult, opsPerSec = r.reqPerSec,
+    latencyMs = r.latencyMs) => {
+    results.push({ id, name, op, opsPerSec, latencyMs, load: r });
+    console.log(`   done (${id}) ${name}`);
+  };
+
+  await withServer('hello', async (s) => {
+    record('a', 'bare Fastify GET /hello', '1 request', await load(`${s.base}/hello`));
+  });
+  await withServer('gmemd', async (s) => {
+    const inodeId = await setupInodeTarget(s.base);
+    record('d', 'gmemd GET /v1/inodes/{id}', '1 request', await load(`${s.base}/v1/inodes/${inodeId}`));
+  });
+  await withServer('insert', async (s) => {
+    const body = JSON.stringify({ name: 'widget', qty: 3 });
+    record('b', 'bare Fastify POST, 1 INSERT (WAL, sync=FULL)', '1 request', await load(`${s.base}/items`, { method: 'POST', body }));
+  });
+  await withServer('gmemd', async (s) => {
+    const fileId = await setupBindTarget(s.base);
+    // A fresh lane pool per run; leftovers of the warm-up (a POST whose DELETE was cut off
+    // when autocannon stopped) are deleted before the measured run.
+    let cycle = bindCycleRequests(fileId);
+    const url = s.base;
+    if (warmupSeconds > 0) {
+      await runLoad({ url, seconds: warmupSeconds, connections, requests: cycle.requests });
+      await unbindAll(s.base, fileId);
+      cycle = bindCycleRequests(fileId);
+    }
+    const r = await runLoad({ url, seconds, connections, requests: cycle.requests });
+    record('c', 'gmemd bind/unbind cycle', '1 cycle = POST /v1/files/{id}/bindings + DELETE /v1/bindings/{id}',
+      r, cycle.count() / r.seconds, cycle.latency());
+  });
+  return { seconds, warmupSeconds, connections, gmemdBackend, scenarios: results };
+}

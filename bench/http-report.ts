@@ -1,0 +1,57 @@
+// The section 2 table and its ratios. The ratios are the result; the absolute rates beside
+// them only say how loaded the machine was during this run.
+import type { HttpReport, ScenarioId, ScenarioResult } from './http-bench.js';
+import { fmtInt, fmtMs, fmtRatio, table } from './stats.js';
+
+export interface HttpRatios {
+  /** gmemd read vs hello-world: req/s ratio. */
+  readVsHello: number;
+  /** bind/unbind cycles/s vs baseline fsync'd inserts/s. */
+  cycleVsInsert: number;
+  /** gmemd requests/s inside the cycle (each one durable transaction) vs baseline inserts/s. */
+  cycleRequestsVsInsert: number;
+}
+
+const byId = (r: HttpReport, id: ScenarioId): ScenarioResult | undefined => r.scenarios.find((s) => s.id === id);
+
+export function httpRatios(r: HttpReport): HttpRatios {
+  const rate = (id: ScenarioId) => byId(r, id)?.opsPerSec ?? NaN;
+  const c = byId(r, 'c');
+  return {
+    readVsHello: rate('d') / rate('a'),
+    cycleVsInsert: rate('c') / rate('b'),
+    cycleRequestsVsInsert: (c?.load.reqPerSec ?? NaN) / rate('b'),
+  };
+}
+
+export function printHttp(r: HttpReport): void {
+  const b = r.gmemdBackend;
+  console.log(`   gmemd backend: ${b ? `${b.backend} (${b.note})` : 'unknown'}`);
+  const rows = ['a', 'b', 'c', 'd'].map((id) => byId(r, id as ScenarioId)).filter((s): s is ScenarioResult => !!s).map((s) => [
+    `(${s.id}) ${s.name}`,
+    s.id === 'c' ? 'cycle' : 'request',
+    fmtInt(s.opsPerSec),
+    fmtMs(s.latencyMs?.p50),
+    fmtMs(s.latencyMs?.p99),
+    `${s.load.non2xx}/${s.load.errors}`,
+  ]);
+  console.log(indent(table(['scenario', 'op', 'ops/s', 'p50 ms', 'p99 ms', 'non2xx/err'], rows)));
+  const c = byId(r, 'c');
+  if (c) {
+    console.log(`   (c) one op = ${c.op}; its p50/p99 are per cycle.`);
+    console.log(`       2xx requests/s inside it: ${fmtInt(c.load.reqPerSec)}`
+      + ` (per request p50 ${fmtMs(c.load.latencyMs?.p50)} / p99 ${fmtMs(c.load.latencyMs?.p99)} ms).`);
+  }
+  console.log('   latency: p50/p99 from per-response hrtime samples (autocannon\'s own histogram is 1 ms-grained; both are in the JSON).');
+  const x = httpRatios(r);
+  console.log('   ratios (same run):');
+  console.log(`     (d)/(a) gmemd GET inode vs hello-world GET, req/s:          ${fmtRatio(x.readVsHello)}`);
+  console.log(`     (c)/(b) bind/unbind cycles/s vs fsync'd INSERT req/s:       ${fmtRatio(x.cycleVsInsert)}`);
+  console.log(`             (c) requests/s vs (b) req/s (1 durable txn each):  ${fmtRatio(x.cycleRequestsVsInsert)}`);
+  console.log('     a cycle is 2 requests, each committing one WAL transaction (state row + audit event) with an fsync;');
+  console.log('     (b) commits one per request, so a purely fsync-bound gmemd would score 0.50 cycles and 1.00 requests.');
+  const bad = r.scenarios.filter((s) => s.load.non2xx > 0 || s.load.errors > 0);
+  if (bad.length) console.log(`   WARNING: non-2xx or errors in ${bad.map((s) => `(${s.id})`).join(' ')}: those rates are suspect.`);
+}
+
+const indent = (s: string) => s.split('\n').map((l) => `   ${l}`).join('\n');

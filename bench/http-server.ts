@@ -1,0 +1,80 @@
+// Child process for bench/http-bench.ts: serves one scenario on 127.0.0.1 (an ephemeral
+// port) so the load generator and the server never share an event loop. It reports
+// { port, backend?, note? } over the IPC channel and closes on SIGTERM or when the parent
+// goes away.
+//   node --import tsx bench/http-server.ts <hello|insert|gmemd> <dir>
+import Database from 'better-sqlite3';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { join } from 'node:path';
+import { buildApp } from '../src/http/app.js';
+import { parseBackend, selectBackend } from '../src/kvm/select-backend.js';
+import { createContext } from '../src/services/context.js';
+import { Store } from '../src/store/store.js';
+
+export type ServerKind = 'hello' | 'insert' | 'gmemd';
+export interface ServerReady { port: number; backend?: string; note?: string }
+
+/** (a) the floor: Fastify's own cost for a tiny JSON GET. */
+async function hello() {
+  const app = Fastify({ logger: false });
+  app.get('/hello', async () => ({ hello: 'world' }));
+  return { app, close: () => {} };
+}
+
+/**
+ * (b) one durable write per request, configured like gmemd's ledger (WAL, synchronous=FULL:
+ * an fsync per commit), through a cached prepared statement: the cheapest way to do it.
+ */
+async function insert(dir: string) {
+  const db = new Database(join(dir, 'baseline.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, qty INTEGER NOT NULL)');
+  const stmt = db.prepare('INSERT INTO items (name, qty) VALUES (?, ?)');
+  const app = Fastify({ logger: false });
+  app.post<{ Body: { name: string; qty: number } }>('/items', {
+    schema: { body: { type: 'object', required: ['name', 'qty'], additionalProperties: false,
+      properties: { name: { type: 'string', maxLength: 128 }, qty: { type: 'integer' } } } },
+  }, async (req, reply) => {
+    const r = stmt.run(req.body.name, req.body.qty);
+    return reply.code(201).send({ id: Number(r.lastInsertRowid) });
+  });
+  return { app, close: () => db.close() };
+}
+
+/** (c)/(d) the real thing: buildApp over a ledger file; the backend as gmemd picks it (GMEMD_BACKEND, default auto). */
+async function gmemd(dir: string) {
+  const { host, note } = selectBackend(parseBackend(process.env.GMEMD_BACKEND));
+  const store = Store.open(join(dir, 'gmemd.db'));
+  const ctx = createContext(store, host);
+  const app = await buildApp({ ctx });
+  const close = () => {
+    // The same release order as the test helper: mappings and gmem fds, then VM fds.
+    for (const gm of ctx.registry.gmems.values()) {
+      if (gm.mapping) host.munmap(gm.mapping.addr, gm.mapping.length);
+      host.close(gm.fd);
+    }
+    for (const fd of ctx.registry.vms.values()) host.close(fd);
+    store.close();
+  };
+  return { app: app as unknown as FastifyInstance, close, backend: host.backend, note };
+}
+
+const [kind, dir] = process.argv.slice(2) as [ServerKind, string];
+const made = kind === 'hello' ? await hello() : kind === 'insert' ? await insert(dir) : await gmemd(dir);
+await made.app.listen({ host: '127.0.0.1', port: 0 });
+const addr = made.app.server.address();
+if (!addr || typeof addr === 'string') throw new Error('no TCP address');
+
+let closing = false;
+async function shutdown() {
+  if (closing) return;
+  closing = true;
+  await made.app.close();
+  made.close();
+  process.exit(0);
+}
+process.on('SIGTERM', shutdown);
+process.on('disconnect', shutdown);
+const ready: ServerReady = { port: addr.port, ...('backend' in made ? { backend: made.backend, note: made.note } : {}) };
+process.send?.(ready);
