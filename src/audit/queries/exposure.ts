@@ -1,8 +1,10 @@
 // Memory exposure now: live inodes whose live files (open or pending) make them reachable
 // by more than one VM, writable by more than the owner, re-shared by a grantee, or kept alive
 // after the VM they were created on is gone. One aggregate query walks live inodes in id
-// order (inodes_state_idx) and their files (files_inode_idx), so a page stops as soon as it
-// has `limit` findings.
+// order (inodes_state_idx) and their live files, so a page stops as soon as it has `limit`
+// findings. The live files come from the partial index files_one_live_per_vm_uq, which holds
+// only open and pending files: files_inode_idx would also visit every closed file of the
+// inode's history (3x slower at 1M events; the planner picks it unless told).
 import type Database from 'better-sqlite3';
 import { ok, type Result } from '../../domain/result.js';
 import { clampLimit, decodeIdCursor, pageOf, type Page } from './paging.js';
@@ -33,7 +35,9 @@ const FINDING_SQL: Record<ExposureKind, string> = {
   origin_gone: `originVmState <> 'active'`,
 };
 
-const WRITES = `EXISTS (SELECT 1 FROM json_each(f.permissions) WHERE value = 'write')`;
+// permissions is a JSON array over a fixed vocabulary in which no other name contains
+// "write", so a substring test is exact, and far cheaper than json_each per file.
+const WRITES = `(instr(f.permissions, '"write"') > 0)`;
 
 interface Row {
   inodeId: string; size: number; shareable: number; ownerVmId: string; originVmId: string;
@@ -55,7 +59,7 @@ function statementFor(sqlite: Database.Database, kind: ExposureKind | undefined)
         'grantedByRole', g.role)) AS files
     FROM inodes i
       JOIN vms ov ON ov.id = i.origin_vm_id
-      JOIN files f ON f.inode_id = i.id AND f.state IN ('open', 'pending')
+      JOIN files f INDEXED BY files_one_live_per_vm_uq ON f.inode_id = i.id AND f.state IN ('open','pending')
       LEFT JOIN files g ON g.id = f.granted_by_file_id
     WHERE i.state = 'live' AND i.id > @after
     GROUP BY i.id

