@@ -8,6 +8,7 @@ export class BindingsRepo {
   private readonly byId;
   private readonly activeOfVm;
   private readonly activeOfFile;
+  private readonly activeOfInode;
 
   constructor(private readonly db: Db) {
     this.byId = db.select().from(bindings).where(eq(bindings.id, sql.placeholder('id'))).prepare();
@@ -17,16 +18,16 @@ export class BindingsRepo {
     this.activeOfFile = db.select().from(bindings)
       .where(and(eq(bindings.fileId, sql.placeholder('fileId')), eq(bindings.state, 'active')))
       .orderBy(asc(bindings.id)).prepare();
+    this.activeOfInode = db.select().from(bindings)
+      .where(and(eq(bindings.inodeId, sql.placeholder('inodeId')), eq(bindings.state, 'active')))
+      .orderBy(asc(bindings.id)).prepare();
   }
 
   get(id: string): BindingRow | undefined { return this.byId.get({ id }); }
   activeByVm(vmId: string): BindingRow[] { return this.activeOfVm.all({ vmId }); }
   activeByFile(fileId: string): BindingRow[] { return this.activeOfFile.all({ fileId }); }
 
-  activeByInode(inodeId: string): BindingRow[] {
-    return this.db.select().from(bindings)
-      .where(and(eq(bindings.inodeId, inodeId), eq(bindings.state, 'active'))).orderBy(asc(bindings.id)).all();
-  }
+  activeByInode(inodeId: string): BindingRow[] { return this.activeOfInode.all({ inodeId }); }
 
   allActive(): BindingRow[] {
     return this.db.select().from(bindings).where(eq(bindings.state, 'active')).orderBy(asc(bindings.id)).all();

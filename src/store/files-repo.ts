@@ -7,6 +7,8 @@ import { toPage, type Page } from './pagination.js';
 export class FilesRepo {
   private readonly byId;
   private readonly liveForVm;
+  // Prepared once per (column, state set): these run on every bind, share and GET.
+  private readonly byStates = new Map<string, { all(p: { key: string }): FileRow[] }>();
 
   constructor(private readonly db: Db) {
     this.byId = db.select().from(files).where(eq(files.id, sql.placeholder('id'))).prepare();
@@ -26,13 +28,23 @@ export class FilesRepo {
   }
 
   byInode(inodeId: string, states: FileState[] = ['open', 'pending']): FileRow[] {
-    return this.db.select().from(files)
-      .where(and(eq(files.inodeId, inodeId), inArray(files.state, states))).orderBy(asc(files.id)).all();
+    return this.statesQuery('inode', states).all({ key: inodeId });
   }
 
   byVm(vmId: string, states: FileState[] = ['open', 'pending']): FileRow[] {
-    return this.db.select().from(files)
-      .where(and(eq(files.vmId, vmId), inArray(files.state, states))).orderBy(asc(files.id)).all();
+    return this.statesQuery('vm', states).all({ key: vmId });
+  }
+
+  private statesQuery(by: 'inode' | 'vm', states: FileState[]) {
+    const cacheKey = `${by}:${states.join(',')}`;
+    let q = this.byStates.get(cacheKey);
+    if (!q) {
+      const col = by === 'inode' ? files.inodeId : files.vmId;
+      q = this.db.select().from(files).where(and(eq(col, sql.placeholder('key')), inArray(files.state, states)))
+        .orderBy(asc(files.id)).prepare();
+      this.byStates.set(cacheKey, q);
+    }
+    return q;
   }
 
   byMigration(migrationId: string): FileRow[] {

@@ -50,8 +50,9 @@ export const files = sqliteTable('files', {
 }, (t) => [
   // At most one open-or-pending file per (inode, VM).
   uniqueIndex('files_one_live_per_vm_uq').on(t.inodeId, t.vmId).where(sql`state in ('open','pending')`),
-  index('files_vm_idx').on(t.vmId, t.id),
-  index('files_inode_idx').on(t.inodeId, t.id),
+  // State leads the id so "live files of X" reads only live rows, not X's whole history.
+  index('files_vm_idx').on(t.vmId, t.state, t.id),
+  index('files_inode_idx').on(t.inodeId, t.state, t.id),
 ]);
 
 export const bindings = sqliteTable('bindings', {
@@ -71,8 +72,8 @@ export const bindings = sqliteTable('bindings', {
 }, (t) => [
   uniqueIndex('bindings_active_slot_uq').on(t.vmId, t.slot).where(sql`state = 'active'`),
   index('bindings_vm_idx').on(t.vmId, t.state, t.gpa),
-  index('bindings_file_idx').on(t.fileId, t.id),
-  index('bindings_inode_idx').on(t.inodeId, t.id),
+  index('bindings_file_idx').on(t.fileId, t.state, t.id),
+  index('bindings_inode_idx').on(t.inodeId, t.state, t.id),
 ]);
 
 export const migrations = sqliteTable('migrations', {

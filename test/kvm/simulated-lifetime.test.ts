@@ -122,3 +122,18 @@ describe('§3 unbinding', () => {
     ok(f.set({ slot: 1, flags: GMEM, guestPhysAddr: 8n * MiB, guestMemfd: g }));
   });
 });
+
+test('a long-running simulator does not keep dead VMs and released inodes', async () => {
+  const { createSimulatedHost } = await import('../../src/kvm/simulated/sim-host.js');
+  const host = createSimulatedHost();
+  const internal = host as unknown as { vms: Set<unknown>; files: Set<unknown> };
+  for (let i = 0; i < 5000; i++) {
+    const vm = host.createVm(0);
+    assert.ok(vm.ok);
+    const gm = host.createGuestMemfd(vm.value, 4096n, 3n);
+    assert.ok(gm.ok);
+    host.close(gm.value);
+    host.close(vm.value);
+  }
+  assert.ok(internal.vms.size + internal.files.size <= 2048, `kept ${internal.vms.size} VMs and ${internal.files.size} files`);
+});

@@ -44,6 +44,8 @@ export class SimulatedKvmHost implements KvmHost {
   private readonly files = new Set<SimFile>();
   private nextIno: bigint;
   private inodesMade = 0;
+  /** Dead VMs and released files are dropped from the sets once they reach this size (amortised). */
+  private pruneAt = 1024;
 
   constructor(opts: SimulatedHostOptions = {}) {
     this.fds = new FdTable(opts.fdBase ?? 1000, opts.fdLimit ?? 1 << 20);
@@ -71,6 +73,7 @@ export class SimulatedKvmHost implements KvmHost {
     if (type !== 0) return kfail('KVM_CREATE_VM', 'EINVAL');
     const vm = newVm();
     this.vms.add(vm);
+    this.maybePrune();
     this.fds.install(fd, { kind: 'vm', vm });
     return kok(fd);
   }
@@ -84,6 +87,7 @@ export class SimulatedKvmHost implements KvmHost {
     if (fd === undefined) return kfail('KVM_CREATE_GUEST_MEMFD', 'EMFILE');
     const file = newFile(vm.value, { ino: this.takeIno(), size: s64(size), flags: BigInt.asUintN(64, flags), pages: new PageStore() });
     this.files.add(file);
+    this.maybePrune();
     this.fds.install(fd, { kind: 'gmem', file });
     return kok(fd);
   }
@@ -168,12 +172,24 @@ export class SimulatedKvmHost implements KvmHost {
   }
 
   inspect(): SimInspection {
-    for (const vm of this.vms) if (!vm.alive) this.vms.delete(vm);
-    for (const f of this.files) if (f.released) this.files.delete(f);
+    this.prune();
     return {
       vms: [...this.vms].map((vm) => ({ fdOpen: vm.fdOpen, slots: vm.slots.size })),
       files: [...this.files].map((f) => ({ ino: f.inode.ino, bindings: f.bindings.size, refs: f.refs })),
     };
+  }
+
+  // The sets only serve inspect(); without pruning, a long-running simulated gmemd would keep
+  // every VM and inode it ever made.
+  private prune(): void {
+    for (const vm of this.vms) if (!vm.alive) this.vms.delete(vm);
+    for (const f of this.files) if (f.released) this.files.delete(f);
+  }
+
+  private maybePrune(): void {
+    if (this.vms.size + this.files.size < this.pruneAt) return;
+    this.prune();
+    this.pruneAt = Math.max(1024, 2 * (this.vms.size + this.files.size));
   }
 
   private vmOf(fd: number, op: KernelOperation): KResult<SimVm> {
