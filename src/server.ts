@@ -11,6 +11,7 @@ import { selectBackend } from './kvm/select-backend.js';
 import { Store } from './store/store.js';
 import { createContext } from './services/context.js';
 import { buildApp } from './http/app.js';
+import { Checkpointer } from './audit/checkpoints.js';
 import { SYSTEM_CALLER, startupReconcile } from './reconcile/startup.js';
 import { foreignHolders } from './reconcile/host-scan.js';
 import type { Lifecycle } from './reconcile/lifecycle.js';
@@ -26,6 +27,9 @@ const inherited = readManifest();
 const { host: kvm, note } = selectBackend(inherited ? inherited.backend : config.backend);
 const store = Store.open(config.db);
 const ctx = createContext(store, kvm, { crashAt: config.crashAt });
+// With GMEMD_AUDIT_KEY, signed checkpoints of the chain's head every N events and at close
+// let verify detect deletion of the newest events.
+const checkpointer = config.auditKey ? Checkpointer.attach(store, { key: config.auditKey, every: config.checkpointEvery }) : null;
 // Kernel work of an adoption happens before anything listens; the ledger records it once
 // this process accepts on the inherited socket (until then writes get 503, see below).
 const adopted = inherited ? adoptKernel(ctx, inherited) : null;
@@ -43,6 +47,7 @@ const app = await buildApp({
   service: { version: process.env.npm_package_version ?? '0.1.0', startedAt, dbPath: config.db },
   ready: () => ready && !handover.inProgress(),
   lifecycle,
+  auditKey: config.auditKey,
 });
 app.log.info({ backend: kvm.backend, note, db: config.db, handoverFrom: inherited?.fromPid }, 'gmemd starting');
 if (lifecycle.startup?.events) app.log.info({ reconcile: lifecycle.startup }, 'start-up reconcile');
@@ -52,6 +57,7 @@ const grace = closeWithGrace({ delay: 10_000, skip: ['SIGUSR2'] }, async ({ sign
   if (err) app.log.error({ err }, 'closing after an error');
   else app.log.info({ signal }, 'closing');
   await app.close();
+  checkpointer?.checkpointNow();
   store.close();
 });
 const handover = new HandoverSender({

@@ -38,6 +38,8 @@ export interface AppDeps {
   ready?: () => boolean;
   /** Start-up reconcile report, handover, test hooks: src/server.ts supplies them; in-process apps have none. */
   lifecycle?: Lifecycle;
+  /** GMEMD_AUDIT_KEY: verify checks checkpoint MACs with it. */
+  auditKey?: string | null;
 }
 
 export const NAMED_SCHEMAS = [Problem, ...RESOURCE_SCHEMAS, ...HOST_SCHEMAS, ...SHARING_SCHEMAS, ...AUDIT_SCHEMAS, ...RECONCILE_SCHEMAS];
@@ -86,7 +88,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(bindingRoutes);
   await app.register(sharingRoutes);
   await app.register(migrationRoutes);
-  await app.register(auditRoutes);
+  await app.register(auditRoutes, { auditKey: deps.auditKey ?? null });
   await app.register(reconcileRoutes);
   await app.register(adminRoutes);
   return app;

@@ -54,12 +54,14 @@ export type AppendHook = (row: EventRow) => void;
 
 export class AuditChain {
   private head: ChainHead;
+  private lastTime: number;
   private readonly insert: Database.Statement;
   private readonly hooks: AppendHook[] = [];
 
   constructor(private readonly sqlite: Database.Database, private readonly now: () => number) {
-    const last = sqlite.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as ChainHead | undefined;
-    this.head = last ?? { seq: 0, hash: GENESIS_HASH };
+    const last = sqlite.prepare('SELECT seq, hash, time FROM events ORDER BY seq DESC LIMIT 1').get() as (ChainHead & { time: number }) | undefined;
+    this.head = last ? { seq: last.seq, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
+    this.lastTime = last?.time ?? 0;
     this.insert = sqlite.prepare(`INSERT INTO events (seq, time, actor, action, outcome, request_id, vm_id,
       inode_id, file_id, binding_id, migration_id, error_code, errno, operation, details, prev_hash, hash)
       VALUES (@seq, @time, @actor, @action, @outcome, @requestId, @vmId, @inodeId, @fileId, @bindingId,
@@ -82,7 +84,9 @@ export class AuditChain {
   append(input: EventInput): EventRow {
     if (!this.sqlite.inTransaction) throw new Error('audit events are written inside a transaction');
     const base = {
-      seq: this.head.seq + 1, time: this.now(), actor: input.actor, action: input.action,
+      // Event time never goes backwards along seq, even if the wall clock steps back: time
+      // range queries map to seq ranges (src/audit/queries/time-bounds.ts).
+      seq: this.head.seq + 1, time: Math.max(this.now(), this.lastTime), actor: input.actor, action: input.action,
       outcome: input.outcome, requestId: input.requestId ?? null, vmId: input.vmId ?? null,
       inodeId: input.inodeId ?? null, fileId: input.fileId ?? null, bindingId: input.bindingId ?? null,
       migrationId: input.migrationId ?? null, errorCode: input.errorCode ?? null,
@@ -93,6 +97,7 @@ export class AuditChain {
     const row: EventRow = { ...base, prevHash: this.head.hash, hash };
     this.insert.run(row);
     this.head = { seq: row.seq, hash };
+    this.lastTime = row.time;
     for (const hook of this.hooks) hook(row);
     return row;
   }
