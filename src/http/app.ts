@@ -17,6 +17,7 @@ import { registerHandoverGate } from './handover-gate.js';
 import { validatorCompiler } from './validation.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerErrorHandling } from './error-handling.js';
+import { registerMetrics } from './metrics.js';
 import hostRoutes from './routes/host-routes.js';
 import vmRoutes from './routes/vm-routes.js';
 import inodeRoutes from './routes/inode-routes.js';
@@ -80,6 +81,7 @@ export async function buildApp(deps: AppDeps) {
   registerErrorHandling(app);
   registerHandoverGate(app);
   registerIdempotency(app, deps.ctx.store);
+  registerMetrics(app, deps.ctx);
 
   await app.register(hostRoutes);
   await app.register(vmRoutes);

@@ -157,3 +157,20 @@ describeBackends('VMs and inodes over HTTP', (kind) => {
       assert.equal(c.json.code, 'request.idempotency_conflict');
     });
 });
+
+test('GET /metrics exposes request, process and ledger metrics in Prometheus text', async () => {
+  const t = await makeApp('simulated');
+  try {
+    const vm = await call(t.app, 'POST', '/v1/vms', { name: 'metered' });
+    await call(t.app, 'POST', '/v1/inodes', { ownerVmId: vm.json.id, size: 8192 });
+    const r = await t.app.inject({ method: 'GET', url: '/metrics' });
+    assert.equal(r.statusCode, 200);
+    assert.match(r.headers['content-type'] as string, /^text\/plain/);
+    assert.match(r.body, /^gmemd_vms_active 1$/m);
+    assert.match(r.body, /^gmemd_inode_bytes_live 8192$/m);
+    assert.match(r.body, /^gmemd_http_requests_total\{route="\/v1\/vms",method="POST",status="201"\} 1$/m);
+    assert.match(r.body, /^gmemd_process_resident_memory_bytes \d+/m);
+  } finally {
+    await t.close();
+  }
+});
