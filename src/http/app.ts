@@ -51,6 +51,9 @@ export async function buildApp(deps: AppDeps) {
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     bodyLimit: 64 * 1024,
+    // A request that arrives while the server closes is still routed: after a handover the
+    // gate answers it (reads served, writes a retryable problem+json), not a bare 503.
+    return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const service = deps.service ?? { version: '0.1.0', startedAt: Date.now(), dbPath: deps.ctx.store.ledger.path };
