@@ -22,6 +22,9 @@ export const CRASH_POINTS = {
   'file.close:memslots_deleted': 'destroy',
   'file.close:released': 'destroy',
   'vm.destroy:recorded': 'destroy',
+  // In a handover successor: the old process must resume, whichever side of the record it died.
+  'handover.adopt:kernel': 'handover',
+  'handover.adopt:recorded': 'handover',
 } as const;
 
 export type CrashPoint = keyof typeof CRASH_POINTS;

@@ -27,6 +27,7 @@ const OPEN_INTENT: Record<CrashPoint, string | null> = {
   'migration.commit:intent': 'migration.commit', 'migration.commit:source_deleted': 'migration.commit', 'migration.commit:target_created': 'migration.commit',
   'vm.destroy:intent': 'vm.destroy', 'file.close:memslots_deleted': 'vm.destroy', 'file.close:released': 'vm.destroy',
   'vm.destroy:recorded': null,
+  'handover.adopt:kernel': null, 'handover.adopt:recorded': null,
 };
 
 type Call = (method: string, path: string, body?: unknown) => Promise<{ status: number; json: any }>;
@@ -35,7 +36,7 @@ type Call = (method: string, path: string, body?: unknown) => Promise<{ status: 
  * Builds what the operation needs without passing its crash points, then performs it: the
  * last request is the one that dies. (A bind run binds nothing before its last request.)
  */
-async function drive(op: CrashOperation, call: Call, tag: string): Promise<void> {
+async function drive(op: Exclude<CrashOperation, 'handover'>, call: Call, tag: string): Promise<void> {
   const ok = async (method: string, path: string, body?: unknown) => {
     const r = await call(method, path, body);
     assert.ok(r.status < 300, `${method} ${path} -> ${r.status} ${JSON.stringify(r.json)}`);
@@ -50,7 +51,7 @@ async function drive(op: CrashOperation, call: Call, tag: string): Promise<void>
     await ok('POST', `/v1/files/${g.id}/bindings`, { gpa: 4 * MiB, offset: 0, size: MiB });
     return g;
   };
-  const last: Record<CrashOperation, () => Promise<unknown>> = {
+  const last: Record<Exclude<CrashOperation, 'handover'>, () => Promise<unknown>> = {
     bind: async () => {
       const g = await ok('POST', `/v1/files/${owner.id}/shares`, { vmId: b.id, permissions: ['read'] });
       return call('POST', `/v1/files/${g.id}/bindings`, { gpa: 4 * MiB, offset: 0, size: MiB });
@@ -68,6 +69,38 @@ async function drive(op: CrashOperation, call: Call, tag: string): Promise<void>
     destroy: async () => { await grant(['read']); return call('DELETE', `/v1/vms/${a.id}`); },
   };
   await assert.rejects(last[op](), 'the request that reaches the crash point gets no answer');
+}
+
+/**
+ * A handover whose successor dies at `point` (it inherits GMEMD_TEST_CRASH_AT): the request
+ * fails with handover.failed and this process resumes, still serving its guest memory, its
+ * ledger and kernel in agreement, even when the successor had recorded its adoption.
+ */
+async function handoverDies(point: CrashPoint, call: Call, tag: string, dbPath: string, pid: number): Promise<void> {
+  const ok = async (method: string, path: string, body?: unknown) => {
+    const r = await call(method, path, body);
+    assert.ok(r.status < 300, `${method} ${path} -> ${r.status} ${JSON.stringify(r.json)}`);
+    return r.json;
+  };
+  const a = await ok('POST', '/v1/vms', { name: `${tag}-a` });
+  const b = await ok('POST', '/v1/vms', { name: `${tag}-b` });
+  const { file: owner } = await ok('POST', '/v1/inodes', { ownerVmId: a.id, size: 2 * MiB });
+  await ok('POST', `/v1/files/${owner.id}/bindings`, { gpa: 0, offset: 0, size: MiB });
+  const g = await ok('POST', `/v1/files/${owner.id}/shares`, { vmId: b.id, permissions: ['read'] });
+  await ok('POST', `/v1/files/${g.id}/bindings`, { gpa: 4 * MiB, offset: 0, size: MiB });
+  assert.equal((await ok('POST', `/v1/vms/${a.id}/probe`, { gpa: 0x10, write: 0x5a })).value, 0x5a);
+  const r = await call('POST', '/v1/admin/handover', {});
+  assert.deepEqual([r.status, r.json.code], [500, 'handover.failed'], JSON.stringify(r.json));
+  assert.equal((await ok('GET', '/v1/host')).service.pid, pid, 'the old process still serves');
+  assert.equal((await ok('POST', `/v1/vms/${b.id}/probe`, { gpa: 4 * MiB + 0x10 })).value, 0x5a);
+  assert.equal((await ok('POST', `/v1/vms/${a.id}/probe`, { gpa: 0x11, write: 0x6b })).value, 0x6b, 'and accepts writes again');
+  assert.deepEqual((await ok('POST', '/v1/reconcile', {})).drift, []);
+  assert.deepEqual(ledgerViolationsAt(dbPath), []);
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    const failed = db.prepare("SELECT details FROM events WHERE action = 'handover.start' AND outcome = 'failed' ORDER BY seq DESC LIMIT 1").get() as { details: string };
+    assert.equal(JSON.parse(failed.details).successorRecorded, point === 'handover.adopt:recorded');
+  } finally { db.close(); }
 }
 
 interface Snapshot { openIntents: { id: string; kind: string }[]; held: Map<string, string> }
@@ -137,7 +170,14 @@ describe('crash at every step, then restart', () => {
       const s = await start({ GMEMD_TEST_CRASH_AT: point });
       if (previous) await checkRestart(s);
       const exit = new Promise<string | null>((resolve) => s.child.once('exit', (_code, signal) => resolve(signal)));
-      await drive(CRASH_POINTS[point], (m, p, b) => httpJson(s.socket, m, p, b), `p${i}`);
+      const call: Call = (m, p, b) => httpJson(s.socket, m, p, b);
+      const op = CRASH_POINTS[point];
+      if (op === 'handover') {
+        await handoverDies(point, call, `p${i}`, env.GMEMD_DB, s.child.pid!);
+        s.child.kill('SIGKILL'); // then crash it like the others, for the next start to check
+      } else {
+        await drive(op, call, `p${i}`);
+      }
       assert.equal(await exit, 'SIGKILL', `gmemd died by SIGKILL at ${point}:\n${s.output().slice(-2000)}`);
       const snap = snapshot(env.GMEMD_DB);
       const expected = OPEN_INTENT[point];

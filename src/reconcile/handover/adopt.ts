@@ -65,6 +65,7 @@ export function adoptKernel(ctx: ServiceContext, m: HandoverManifest): AdoptedKe
     const r = createMemslot(ctx, spec);
     if (r.ok) out.views.push({ binding: b, spec }); else out.failed.push({ binding: b, error: r.error });
   }
+  ctx.crashPoint('handover.adopt:kernel');
   return out;
 }
 
@@ -72,7 +73,7 @@ export function recordAdoption(ctx: ServiceContext, m: HandoverManifest, k: Adop
   const { store } = ctx;
   const caller = SYSTEM_CALLER;
   const base = { handoverId: m.handoverId, fromPid: m.fromPid, toPid: process.pid };
-  return store.uow.run(() => {
+  const recorded = store.uow.run(() => {
     const t = ctx.now();
     const migrations: string[] = [];
     for (const vmId of k.vms) {
@@ -108,6 +109,8 @@ export function recordAdoption(ctx: ServiceContext, m: HandoverManifest, k: Adop
     };
     return { summary, startup };
   });
+  ctx.crashPoint('handover.adopt:recorded');
+  return recorded;
 }
 
 /** Tells the old process this one serves: one JSON line on the inherited pipe, then EOF. */
