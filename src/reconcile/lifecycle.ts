@@ -32,4 +32,4 @@ export interface Lifecycle {
   testHooks: boolean;
 }
 
-export const IN_PROCESS_LIFECYCLE: Lifecycle = { startup: null, handover: null, testHooks: false };
+export const IN_PROCESS_LIFECYCLE: Readonly<Lifecycle> = Object.freeze({ startup: null, handover: null, testHooks: false });

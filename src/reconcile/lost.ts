@@ -16,10 +16,12 @@ export type LostCause = 'startup' | 'handover' | 'repair';
 
 /** Who else holds a kernel inode (from a /proc scan), to say where lost memory may still live. */
 export type HoldersByIno = Map<number, { pid: number; command: string }[]>;
+/** Asked at most once, and only if an inode is being marked lost: a /proc scan is not free. */
+export type HoldersLookup = () => HoldersByIno;
 
 export const emptyLost = (): LostReport => ({ vms: [], inodes: [], files: [], bindings: [], migrations: [] });
 
-export function markUnheld(ctx: ServiceContext, caller: Caller, cause: LostCause, holders: HoldersByIno = new Map()): LostReport {
+export function markUnheld(ctx: ServiceContext, caller: Caller, cause: LostCause, lookup?: HoldersLookup): LostReport {
   const { store, registry } = ctx;
   const db = store.ledger.db;
   return store.uow.run(() => {
@@ -34,9 +36,11 @@ export function markUnheld(ctx: ServiceContext, caller: Caller, cause: LostCause
       lost({ vmId: vm.id }, { object: 'vm', from: 'active', reason: 'no kernel VM in this process' });
       report.vms.push(vm.id);
     }
+    let holders: HoldersByIno | undefined;
     for (const ino of store.inodes.listByState('live')) {
       if (registry.gmem(ino.id)) continue;
       store.inodes.setState(ino.id, 'lost', t);
+      holders ??= lookup?.() ?? new Map();
       const heldBy = holders.get(ino.kernelInode);
       lost({ inodeId: ino.id, vmId: ino.ownerVmId }, { object: 'inode', from: 'live', reason: 'no guest_memfd in this process',
         kernelInode: ino.kernelInode, ...(heldBy?.length ? { heldBy } : {}) });
@@ -60,10 +64,10 @@ export function markUnheld(ctx: ServiceContext, caller: Caller, cause: LostCause
       lost({ vmId: b.vmId, inodeId: b.inodeId, fileId: b.fileId, bindingId: b.id }, { object: 'binding', from: 'active', slot: b.slot, gpa: b.gpa, reason: why });
       report.bindings.push(b.id);
     }
-    const lostVms = new Set(store.vms.listByState('lost').map((v) => v.id));
     const prepared = db.select().from(migrations).where(eq(migrations.state, 'prepared')).orderBy(asc(migrations.id)).all();
+    const active = (vmId: string) => store.vms.get(vmId)?.state === 'active';
     for (const m of prepared) {
-      if (!lostVms.has(m.sourceVmId) && !lostVms.has(m.targetVmId)) continue;
+      if (active(m.sourceVmId) && active(m.targetVmId)) continue;
       // Pending files of a lost target are lost above; those of a held target just close, as on abort.
       const pending = db.select().from(files).where(and(eq(files.migrationId, m.id), eq(files.state, 'pending'))).all();
       for (const f of pending) store.files.update(f.id, { state: 'closed', endedAt: t });

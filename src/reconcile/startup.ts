@@ -7,7 +7,7 @@
 import type { IntentRow } from '../store/rows.js';
 import type { Caller, ServiceContext } from '../services/context.js';
 import { event } from '../services/outcomes.js';
-import { markUnheld, type HoldersByIno, type LostCause, type LostReport } from './lost.js';
+import { markUnheld, type HoldersLookup, type LostCause, type LostReport } from './lost.js';
 
 /** Start-up work is done by gmemd itself, not on anyone's request. */
 export const SYSTEM_CALLER: Caller = { actor: 'gmemd', requestId: null };
@@ -41,7 +41,7 @@ export function resolveOpenIntents(ctx: ServiceContext, caller: Caller): IntentR
   }));
 }
 
-export function startupReconcile(ctx: ServiceContext, opts: { cause?: LostCause; holders?: HoldersByIno } = {}): StartupReport {
+export function startupReconcile(ctx: ServiceContext, opts: { cause?: LostCause; holders?: HoldersLookup } = {}): StartupReport {
   const { store } = ctx;
   const cause = opts.cause ?? 'startup';
   const before = store.chain.getHead().seq;

@@ -31,12 +31,14 @@ export function writeGmemState(fds: FdTable, gmemFds: number[], stateFile: strin
 
 /** Installs the gmems of a state file; returns their new fds, the files and the VMs they pin. */
 export function readGmemState(fds: FdTable, stateFile: string): KResult<{ fds: number[]; files: SimFile[]; vms: SimVm[]; maxIno: bigint }> {
-  let state: { gmems: GmemState[] };
+  let text: string;
   try {
-    state = JSON.parse(readFileSync(stateFile, 'utf8'));
-  } catch {
-    return kfail('open', 'ENOENT');
+    text = readFileSync(stateFile, 'utf8');
+  } catch (e) {
+    return kfail('open', (e as NodeJS.ErrnoException).code ?? 'EIO');
   }
+  let state: { gmems: GmemState[] };
+  try { state = JSON.parse(text); } catch { return kfail('open', 'EINVAL'); }
   const vms = new Map<number, SimVm>();
   const files: SimFile[] = [];
   const installed: number[] = [];
