@@ -32,16 +32,19 @@ const OPEN_INTENT: Record<CrashPoint, string | null> = {
 
 type Call = (method: string, path: string, body?: unknown) => Promise<{ status: number; json: any }>;
 
+/** A call that must succeed; returns its JSON. */
+const succeed = (call: Call) => async (method: string, path: string, body?: unknown) => {
+  const r = await call(method, path, body);
+  assert.ok(r.status < 300, `${method} ${path} -> ${r.status} ${JSON.stringify(r.json)}`);
+  return r.json;
+};
+
 /**
  * Builds what the operation needs without passing its crash points, then performs it: the
  * last request is the one that dies. (A bind run binds nothing before its last request.)
  */
 async function drive(op: Exclude<CrashOperation, 'handover'>, call: Call, tag: string): Promise<void> {
-  const ok = async (method: string, path: string, body?: unknown) => {
-    const r = await call(method, path, body);
-    assert.ok(r.status < 300, `${method} ${path} -> ${r.status} ${JSON.stringify(r.json)}`);
-    return r.json;
-  };
+  const ok = succeed(call);
   const a = await ok('POST', '/v1/vms', { name: `${tag}-a` });
   const b = await ok('POST', '/v1/vms', { name: `${tag}-b` });
   const { file: owner } = await ok('POST', '/v1/inodes', { ownerVmId: a.id, size: 2 * MiB });
@@ -77,11 +80,7 @@ async function drive(op: Exclude<CrashOperation, 'handover'>, call: Call, tag: s
  * ledger and kernel in agreement, even when the successor had recorded its adoption.
  */
 async function handoverDies(point: CrashPoint, call: Call, tag: string, dbPath: string, pid: number): Promise<void> {
-  const ok = async (method: string, path: string, body?: unknown) => {
-    const r = await call(method, path, body);
-    assert.ok(r.status < 300, `${method} ${path} -> ${r.status} ${JSON.stringify(r.json)}`);
-    return r.json;
-  };
+  const ok = succeed(call);
   const a = await ok('POST', '/v1/vms', { name: `${tag}-a` });
   const b = await ok('POST', '/v1/vms', { name: `${tag}-b` });
   const { file: owner } = await ok('POST', '/v1/inodes', { ownerVmId: a.id, size: 2 * MiB });

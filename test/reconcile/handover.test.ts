@@ -5,9 +5,8 @@
 // and none is lost. A private inode refuses the handover, and a forced one loses only it.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { join } from 'node:path';
-import { startServer, type ServerProcess } from '../support/server-process.js';
+import { httpJson, startServer, type ServerProcess } from '../support/server-process.js';
 import { ledgerViolationsAt } from '../support/ledger-invariants.js';
 import { needsKvm } from '../support/kvm.js';
 import { tempDir } from '../support/tmp.js';
@@ -15,24 +14,7 @@ import { tempDir } from '../support/tmp.js';
 const MiB = 1024 * 1024;
 const GPA = { a: 0x100000, b: 0x200000, c: 0x300000 };
 
-type Reply = { status: number; json: any; headers: Record<string, string | string[] | undefined> };
-
-/** One request on a fresh connection (no keep-alive), as a client arriving at any moment would. */
-function send(socket: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request({ socketPath: socket, method, path, agent: false, headers: {
-      ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}), ...headers,
-    } }, (res) => {
-      let data = '';
-      res.on('data', (d) => { data += d; });
-      res.on('end', () => resolve({ status: res.statusCode!, json: data ? JSON.parse(data) : undefined, headers: res.headers }));
-    });
-    req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
-}
+const send = httpJson;
 
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 120_000): Promise<T> {

@@ -30,7 +30,9 @@ export function httpJson(socket: string, method: string, path: string, body?: un
   Promise<{ status: number; json: any; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request({ socketPath: socket, method, path, headers: {
+    // agent: false, a fresh connection per request, as a client arriving at any moment would
+    // open; a kept-alive socket to a process being killed or replaced would muddle that.
+    const req = request({ socketPath: socket, method, path, agent: false, headers: {
       ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}), ...headers,
     } }, (res) => {
       let data = '';
