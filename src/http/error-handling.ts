@@ -22,7 +22,7 @@ export function registerErrorHandling(app: FastifyInstance) {
           details: { message, params: req.params as Record<string, unknown> },
         }));
       }
-      return sendProblem(req, reply, { code: 'request.invalid', message, details: error.code ? { fastifyCode: error.code } : undefined }, status === 404 ? 400 : status);
+      return sendProblem(req, reply, { code: 'request.invalid', message, details: error.code ? { fastifyCode: error.code } : undefined }, status);
     }
     req.log.error({ err: error }, 'unhandled error');
     return sendProblem(req, reply, { code: 'internal.error', message: 'internal error; see the service log for this request id' });

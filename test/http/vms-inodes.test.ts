@@ -174,3 +174,22 @@ test('GET /metrics exposes request, process and ledger metrics in Prometheus tex
     await t.close();
   }
 });
+
+test('malformed JSON, a wrong content type and an unknown route are problems too', async () => {
+  const t = await makeApp('simulated');
+  try {
+    const bad = await t.app.inject({ method: 'POST', url: '/v1/vms', payload: '{"name": ', headers: { 'content-type': 'application/json' } });
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.headers['content-type'], 'application/problem+json; charset=utf-8');
+    assert.equal(JSON.parse(bad.body).code, 'request.invalid');
+    const type = await t.app.inject({ method: 'POST', url: '/v1/vms', payload: '<vm/>', headers: { 'content-type': 'application/xml' } });
+    assert.equal(type.statusCode, 415);
+    assert.equal(JSON.parse(type.body).code, 'request.invalid');
+    const none = await t.app.inject({ method: 'GET', url: '/v1/nothing' });
+    assert.equal(none.statusCode, 404);
+    assert.equal(JSON.parse(none.body).code, 'request.route_not_found');
+    assert.equal(t.store.ledger.sqlite.prepare("SELECT count(*) n FROM vms").pluck().get(), 0);
+  } finally {
+    await t.close();
+  }
+});
