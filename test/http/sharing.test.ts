@@ -113,6 +113,17 @@ describeBackends('sharing, proven from inside guests', (kind) => {
     assert.equal(d.bindings.length, 2);
   });
 
+  test('the probe leaves no trace in the VM\'s memslots: its code page and slot are free again', async () => {
+    const codeGpa = 2 ** 32 - 4096; // where the probe puts its code when that page is free
+    const before = (await call(t.app, 'GET', `/v1/bindings?vmId=${vm.a}&state=active`)).json.items.length;
+    assert.equal((await probe('a', A_GPA)).outcome, 'value');
+    const b = await call(t.app, 'POST', `/v1/files/${owner.id}/bindings`, { gpa: codeGpa, offset: MiB, size: 4096, slot: 32763 });
+    assert.equal(b.status, 201, 'the kernel accepts a memslot at the probe\'s code page and slot');
+    assert.equal((await call(t.app, 'GET', `/v1/bindings?vmId=${vm.a}&state=active`)).json.items.length, before + 1);
+    assert.equal((await probe('a', A_GPA)).outcome, 'value', 'with those taken, the probe finds another page and slot');
+    assert.equal((await call(t.app, 'DELETE', `/v1/bindings/${b.json.id}`)).status, 200);
+  });
+
   test('a private inode cannot be shared, donated or migrated', async () => {
     const p = (await call(t.app, 'POST', '/v1/inodes', { ownerVmId: vm.a, size: MiB, shareable: false })).json;
     assert.equal(p.inode.shareable, false);
