@@ -92,8 +92,8 @@ export function benchKvm(opts: { iterations: number; rounds: number; tmpDir: str
   const sim = createSimulatedHost();
   runLoops(sim, Math.min(n, 2000));
   const simulated = summarize(Array.from({ length: rounds }, () => {
-    // The simulator keeps every created VM and file in sets that only inspect() prunes, so
-    // without this each round would drag the garbage of all earlier rounds along.
+    // Drop the dead VMs and files of earlier rounds now, so no round pays for another's
+    // (the simulator otherwise prunes them only as its sets grow).
     sim.inspect();
     return runLoops(sim, n);
   }));

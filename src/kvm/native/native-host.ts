@@ -9,6 +9,7 @@ import type {
 } from '../kvm-host.js';
 import { CAP, GMEM_FLAG, KVM, MAP, O, PAGE_SIZE, PROT, SIZEOF } from '../uapi.js';
 import { GuestProbe } from './guest-probe.js';
+import { classifyFdTarget, parseFdinfoIno, parseMaps } from '../procfs.js';
 import {
   MAP_FAILED, decodeStat, encodeCreateGuestMemfd, encodeRegion2, errno, nativeView, sys,
 } from './libc.js';
@@ -155,8 +156,8 @@ export class NativeKvmHost implements KvmHost {
       } catch {
         continue; // gone meanwhile, e.g. the directory handle readdir itself used
       }
-      const ino = /^ino:\s*(\d+)$/m.exec(info)?.[1];
-      held.push({ fd, kind: fdKind(target), ino: ino !== undefined ? BigInt(ino) : this.inoOf(fd) });
+      const ino = parseFdinfoIno(info);
+      held.push({ fd, kind: fdKind(target), ino: ino !== null ? BigInt(ino) : this.inoOf(fd) });
     }
     return kok(held.sort((a, b) => a.fd - b.fd));
   }
@@ -208,20 +209,14 @@ function isGmemFd(fd: number): boolean {
 }
 
 function fdKind(target: string): HeldFd['kind'] {
-  if (target === 'anon_inode:kvm-vm') return 'kvm-vm';
-  if (target === 'anon_inode:[kvm-gmem]') return 'kvm-gmem';
-  if (/^anon_inode:kvm-vcpu:\d+$/.test(target)) return 'kvm-vcpu';
-  return 'other';
+  const kind = classifyFdTarget(target);
+  return kind === 'kvm-vm' || kind === 'kvm-gmem' || kind === 'kvm-vcpu' ? kind : 'other';
 }
 
-/** The guest_memfd lines of a /proc/PID/maps text: `start-end perms offset dev inode path`. */
+/** The guest_memfd mappings of a /proc/PID/maps text. */
 export function parseGmemMappings(maps: string): HeldMapping[] {
-  const out: HeldMapping[] = [];
-  for (const line of maps.split('\n')) {
-    const m = /^([0-9a-f]+)-([0-9a-f]+)\s+\S+\s+([0-9a-f]+)\s+\S+\s+(\d+)\s+anon_inode:\[kvm-gmem\]\s*$/.exec(line);
-    if (m) out.push({ start: BigInt(`0x${m[1]}`), end: BigInt(`0x${m[2]}`), offset: BigInt(`0x${m[3]}`), ino: BigInt(m[4]) });
-  }
-  return out;
+  return parseMaps(maps).filter((m) => m.path === 'anon_inode:[kvm-gmem]')
+    .map((m) => ({ start: m.start, end: m.end, offset: m.offset, ino: BigInt(m.ino) }));
 }
 
 /** Opens /dev/kvm (O_RDWR|O_CLOEXEC) and requires KVM_CAP_GUEST_MEMFD. */
