@@ -1,9 +1,9 @@
-// The three kernel loops of bench/kvm-rates.c, written against the KvmHost port so the same
+// The three kernel loops of test/bench/kvm-rates.c, written against the KvmHost port so the same
 // code times the native adapter (koffi) and the simulator. Field values match the C file
 // and gmemd's services/memslots.ts, so a ratio compares like with like.
-import type { KResult } from '../src/kvm/kernel-error.js';
-import type { KvmHost, MemoryRegion } from '../src/kvm/kvm-host.js';
-import { GMEM_FLAGS_SHAREABLE, MAP, MEM, PROT } from '../src/kvm/uapi.js';
+import type { KResult } from '../../src/kvm/kernel-error.js';
+import type { KvmHost, MemoryRegion } from '../../src/kvm/kvm-host.js';
+import { GMEM_FLAGS_SHAREABLE, MAP, MEM, PROT } from '../../src/kvm/uapi.js';
 
 export const LOOPS = ['gmem-create-close', 'gmem-slot-pair', 'view-slot-pair'] as const;
 export type LoopName = (typeof LOOPS)[number];

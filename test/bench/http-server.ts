@@ -1,15 +1,15 @@
-// Child process for bench/http-bench.ts: serves one scenario on 127.0.0.1 (an ephemeral
+// Child process for test/bench/http-bench.ts: serves one scenario on 127.0.0.1 (an ephemeral
 // port) so the load generator and the server never share an event loop. It reports
 // { port, backend?, note? } over the IPC channel and closes on SIGTERM or when the parent
 // goes away.
-//   node --import tsx bench/http-server.ts <hello|insert|gmemd> <dir>
+//   node --import tsx test/bench/http-server.ts <hello|insert|gmemd> <dir>
 import Database from 'better-sqlite3';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { join } from 'node:path';
-import { buildApp } from '../src/http/app.js';
-import { parseBackend, selectBackend } from '../src/kvm/select-backend.js';
-import { createContext } from '../src/services/context.js';
-import { Store } from '../src/store/store.js';
+import { buildApp } from '../../src/http/app.js';
+import { parseBackend, selectBackend } from '../../src/kvm/select-backend.js';
+import { createContext } from '../../src/services/context.js';
+import { Store } from '../../src/store/store.js';
 
 export type ServerKind = 'hello' | 'insert' | 'gmemd';
 export interface ServerReady { port: number; backend?: string; note?: string }

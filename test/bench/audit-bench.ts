@@ -8,12 +8,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Store } from '../src/store/store.js';
-import { Checkpointer } from '../src/audit/checkpoints.js';
-import { AuditQueries } from '../src/audit/audit-queries.js';
-import { verifyLedger } from '../src/audit/verify.js';
-import { tempDir } from '../test/support/tmp.js';
-import { Clock, History } from '../test/support/ledger-history.js';
+import { Store } from '../../src/store/store.js';
+import { Checkpointer } from '../../src/audit/checkpoints.js';
+import { AuditQueries } from '../../src/audit/audit-queries.js';
+import { verifyLedger } from '../../src/audit/verify.js';
+import { tempDir } from '../support/tmp.js';
+import { Clock, History } from '../support/ledger-history.js';
 import { buildLedger, type Built } from './audit-ledger-builder.js';
 
 const { values: opt } = parseArgs({ options: {

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Entry point for `gmemd` (package.json "bin"): registers tsx, which the project runs on,
-// then runs src/cli.ts with the process's arguments.
+// then runs ../cli.ts with the process's arguments.
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../src/cli.ts');
+const { main } = await import('../cli.ts');
 process.exitCode = main(process.argv.slice(2), process.env, {
   out: (s) => process.stdout.write(s + '\n'),
   err: (s) => process.stderr.write(s + '\n'),

@@ -1,7 +1,7 @@
 // `npm run bench`: kernel ioctl rates (native vs C, and the simulator), HTTP scenarios
 // against baselines measured in the same run, then the audit ledger bench if present.
 // Results are ratios against those same-run baselines: these 2-core machines are too noisy
-// for absolute times to mean much on their own. JSON goes to bench/results/<timestamp>.json.
+// for absolute times to mean much on their own. JSON goes to test/bench/results/<timestamp>.json.
 // Env: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (1), BENCH_CONNECTIONS (10),
 // BENCH_KVM_ITERS (20000), BENCH_KVM_ROUNDS (5), BENCH_SKIP_AUDIT=1, BENCH_AUDIT_ARGS (passed to
 // audit-bench.ts), GMEMD_BACKEND (the gmemd server's backend, default auto).
@@ -42,7 +42,7 @@ console.log(`gmemd bench ${startedAt.toISOString()}: ${machine.cpus} CPUs (${mac
 console.log('Load generator (autocannon, this process) and each server (a child process) share these cores.');
 
 let kvm: KvmReport | undefined, http: HttpReport | undefined;
-let audit: { ran: boolean; note: string; exitCode?: number | null } = { ran: false, note: 'bench/audit-bench.ts absent' };
+let audit: { ran: boolean; note: string; exitCode?: number | null } = { ran: false, note: 'test/bench/audit-bench.ts absent' };
 let failed = false;
 try {
   kvm = benchKvm({ iterations: settings.kvmIterations, rounds: settings.kvmRounds, tmpDir: tmp });
@@ -66,9 +66,9 @@ if (!failed && existsSync(auditScript)) {
     console.log('\n== 3. Audit ledger: skipped (BENCH_SKIP_AUDIT=1) ==');
   } else {
     const args = (process.env.BENCH_AUDIT_ARGS ?? '').split(/\s+/).filter(Boolean);
-    console.log(`\n== 3. Audit ledger: bench/audit-bench.ts ${args.join(' ')} (building the ledger takes a while) ==`);
+    console.log(`\n== 3. Audit ledger: test/bench/audit-bench.ts ${args.join(' ')} (building the ledger takes a while) ==`);
     const r = spawnSync(process.execPath, ['--import', 'tsx', auditScript, ...args], { stdio: 'inherit' });
-    audit = { ran: true, note: `bench/audit-bench.ts ${args.join(' ')}`.trim(), exitCode: r.status };
+    audit = { ran: true, note: `test/bench/audit-bench.ts ${args.join(' ')}`.trim(), exitCode: r.status };
     if (r.status !== 0) { failed = true; console.error(`audit bench exited ${r.status ?? r.signal}`); }
   }
 }

@@ -1,4 +1,4 @@
-// Section 2: HTTP on loopback. Each scenario gets a fresh server child (bench/http-server.ts)
+// Section 2: HTTP on loopback. Each scenario gets a fresh server child (test/bench/http-server.ts)
 // and a fresh temp dir; autocannon drives it from this process. Baselines and the gmemd
 // scenarios they are compared with run back to back — (a),(d) then (b),(c) — so slow drift
 // on a shared 2-core machine lands on both sides of a ratio.

@@ -7,8 +7,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openNativeHost, type NativeKvmHost } from '../src/kvm/native/native-host.js';
-import { createSimulatedHost } from '../src/kvm/simulated/sim-host.js';
+import { openNativeHost, type NativeKvmHost } from '../../src/kvm/native/native-host.js';
+import { createSimulatedHost } from '../../src/kvm/simulated/sim-host.js';
 import { LOOPS, LOOP_LABELS, runLoops, type LoopName, type LoopRun } from './kvm-loops.js';
 import { fmtInt, fmtRatio, median, table } from './stats.js';
 
@@ -41,7 +41,7 @@ function compileC(dir: string): { ok: boolean; detail: string; bin: string } {
   const bin = join(dir, 'kvm-rates');
   try {
     execFileSync('gcc', ['-O2', '-Wall', '-Werror', '-o', bin, C_SOURCE], { stdio: ['ignore', 'pipe', 'pipe'] });
-    return { ok: true, detail: 'gcc -O2 bench/kvm-rates.c', bin };
+    return { ok: true, detail: 'gcc -O2 test/bench/kvm-rates.c', bin };
   } catch (e) {
     const err = e as { stderr?: Buffer; message: string };
     return { ok: false, detail: (err.stderr?.toString() || err.message).trim(), bin };

@@ -3,7 +3,7 @@
 // grantees), narrowing, revokes, donations, migrations, refused attempts, and VMs replaced
 // over time (their memory donated away first, so some inodes outlive their origin VM).
 // Writes go through History (repositories + the real chain) in transactions of `batch` steps.
-import type { Clock, History } from '../test/support/ledger-history.js';
+import type { Clock, History } from '../support/ledger-history.js';
 
 export interface Built { startTime: number; transactions: number }
 
