@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import type { KResult } from '../../src/kvm/kernel-error.js';
 import type { KvmHost } from '../../src/kvm/kvm-host.js';
-import { GMEM_FLAG, MAP, MEM } from '../../src/kvm/uapi.js';
+import { MAP } from '../../src/kvm/uapi.js';
 import type { Command, FdRef, UaddrRef } from './differential-commands.js';
 
 /** An fd open in neither process (KERNEL.md §2.3 row 16 probes 9999). Closed symbols map here
@@ -19,7 +19,7 @@ const pageAlign = (n: bigint) => (n + PAGE - 1n) / PAGE * PAGE;
 export interface Backend { host: KvmHost; dispose?: () => void }
 
 /** The concrete fds and addresses one host's symbols stand for. */
-class Side {
+export class Side {
   readonly vms: (number | undefined)[] = [];
   readonly gmems: (number | undefined)[] = [];
   readonly maps: ({ addr: bigint; length: bigint } | undefined)[] = [];
@@ -34,7 +34,7 @@ interface SlotModel { gpa: bigint; size: bigint; flags: number; uaddr: UaddrRef;
 interface MapModel { gmem?: number; live: [bigint, bigint][] }
 
 /** What both hosts agree on so far: updated only after identical outcomes. */
-class Model {
+export class Model {
   readonly vmOpen: boolean[] = [];
   readonly slots: Map<number, SlotModel>[] = [];
   readonly gmemOpen: boolean[] = [];
@@ -83,8 +83,8 @@ class Model {
     if (!this.vmOpen[vm]) return true;
     const s = [...this.slots[vm].values()].find((x) => x.gpa <= gpa && gpa < x.gpa + x.size);
     if (!s) return true;
-    // A gmem-only slot (gmem with MMAP) never goes through userspace_addr (KERNEL.md §2.4).
-    if (s.flags & MEM.GUEST_MEMFD && s.gmem !== undefined && this.gmemFlags[s.gmem] & GMEM_FLAG.MMAP) return true;
+    // On this host every guest access goes through userspace_addr, through a gmem slot as
+    // through a plain one (KERNEL.md, first section), so the same rule holds for both.
     const rel = gpa - s.gpa;
     if ('raw' in s.uaddr) return s.uaddr.raw + rel < MMAP_MIN_ADDR;
     return this.mapped(s.uaddr.map, s.uaddr.offset + rel, 1n);
@@ -119,7 +119,7 @@ class Model {
   }
 }
 
-function exec(side: Side, model: Model, cmd: Command): KResult<unknown> {
+export function exec(side: Side, model: Model, cmd: Command): KResult<unknown> {
   const h = side.host;
   switch (cmd.op) {
     case 'createVm': {
@@ -171,7 +171,7 @@ function exec(side: Side, model: Model, cmd: Command): KResult<unknown> {
 }
 
 /** The comparable part of a result: fds, addresses and inode numbers differ by nature. */
-function normalise(cmd: Command, r: KResult<unknown>): unknown {
+export function normalise(cmd: Command, r: KResult<unknown>): unknown {
   if (!r.ok) return { errno: r.error.errno, operation: r.error.operation };
   switch (cmd.op) {
     case 'createVm': case 'createGmem': return 'fd';
@@ -183,7 +183,7 @@ function normalise(cmd: Command, r: KResult<unknown>): unknown {
 }
 
 /** kvm fds by kind (gmem by symbol), and per gmem symbol the bytes mapped and the file ranges covered. */
-function held(side: Side): unknown {
+export function held(side: Side): unknown {
   const fds = side.host.heldFds();
   const maps = side.host.heldMappings();
   assert.ok(fds.ok && maps.ok);
@@ -206,7 +206,7 @@ function held(side: Side): unknown {
   return { kinds, mappings: [...byIno].sort().map(([k, v]) => [k, `${v.bytes}`, cover(v.ranges)]) };
 }
 
-function teardown(side: Side, model: Model): void {
+export function teardown(side: Side, model: Model): void {
   for (const fd of side.open) side.host.close(fd);
   side.maps.forEach((m, i) => {
     if (!m) return;

@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MemoryRegion } from '../../src/kvm/kvm-host.js';
-import { FALLOC, GMEM_FLAGS_SHAREABLE, MAP, MEM } from '../../src/kvm/uapi.js';
+import { FALLOC, GMEM_FLAGS_SHAREABLE, MAP, MEM, PROT } from '../../src/kvm/uapi.js';
 import { NativeKvmHost, openNativeHost } from '../../src/kvm/native/native-host.js';
 import { needsKvm } from '../support/kvm.js';
 import { PAGE, RW, MiB, ok, fails } from './native-fixture.js';
@@ -151,15 +151,50 @@ describe('on /dev/kvm', () => {
     ok(host.munmap(mem, PAGE));
   });
 
-  test('probe: a gmem slot whose file is gone faults with EFAULT', kvmOpts, () => {
+  // KERNEL.md first section and §3 "On this host": the guest goes through userspace_addr, so a
+  // slot whose file is gone reads the pages while gmemd's mapping lives, and MMIO once it is
+  // unmapped; upstream's EFAULT (kvm_gmem_get_pfn) never surfaces here.
+  test('probe: a gmem slot whose file is gone reads through its mapping, then nothing once it is unmapped', kvmOpts, () => {
     const host = kvm();
     const vm = ok(host.createVm(0));
     const gf = ok(host.createGuestMemfd(vm, 2n * MiB, GMEM_FLAGS_SHAREABLE));
+    const map = ok(host.mmap(gf, 2n * MiB, PROT.READ | PROT.WRITE, MAP.SHARED, 0n));
+    ok(host.writeMemory(map + 0x10n, Buffer.from([0x5c])));
     ok(host.setUserMemoryRegion2(vm, region({ slot: 0, flags: MEM.GUEST_MEMFD, guestPhysAddr: 0x200000n,
-      memorySize: 2n * MiB, guestMemfd: gf })));
-    ok(host.close(gf)); // no mmap holds it: the file is released, the slot stays
-    assert.deepEqual(ok(host.probe(vm, { gpa: 0x200010n, codeGpa: 0x1000n, codeSlot: 1 })),
-      { kind: 'fault', errno: 'EFAULT' });
+      memorySize: 2n * MiB, userspaceAddr: map, guestMemfd: gf })));
+    ok(host.close(gf)); // the mapping still holds the file
+    const probe = () => ok(host.probe(vm, { gpa: 0x200010n, codeGpa: 0x1000n, codeSlot: 1 }));
+    assert.deepEqual(probe(), { kind: 'value', value: 0x5c, wrote: false });
+    ok(host.munmap(map, 2n * MiB)); // the last reference: the file is released
+    assert.deepEqual(probe(), { kind: 'unmapped' });
     ok(host.close(vm));
+  });
+
+  // Probed on this host while fixing the simulator (sim-guest.ts): what a type-0 guest sees
+  // where userspace_addr reaches no memory the host can fault in, and through a read-only hva.
+  test('probe: a plain slot over nothing, over a SIGBUS mapping or beyond EOF exits as MMIO; a read-only hva traps writes', kvmOpts, () => {
+    const host = kvm();
+    const vm = ok(host.createVm(0));
+    const at = (gpa: bigint, write?: number) => ok(host.probe(vm, { gpa, write, codeGpa: 0xf000_0000n, codeSlot: 100 }));
+    const plain = (slot: number, gpa: bigint, size: bigint, uaddr: bigint) =>
+      ok(host.setUserMemoryRegion2(vm, region({ slot, guestPhysAddr: gpa, memorySize: size, userspaceAddr: uaddr })));
+    plain(0, 0n, 2n * MiB, 0n);
+    assert.deepEqual(at(0x10n, 5), { kind: 'unmapped' });
+    const mmapOnly = ok(host.createGuestMemfd(vm, 2n * MiB, 1n)); // MMAP without INIT_SHARED: host faults SIGBUS
+    const sigbus = ok(host.mmap(mmapOnly, 2n * MiB, PROT.READ | PROT.WRITE, MAP.SHARED, 0n));
+    plain(1, 4n * MiB, 2n * MiB, sigbus);
+    assert.deepEqual(at(4n * MiB + 0x10n), { kind: 'unmapped' });
+    const small = ok(host.createGuestMemfd(vm, 2n * MiB, GMEM_FLAGS_SHAREABLE));
+    const big = ok(host.mmap(small, 4n * MiB, PROT.READ | PROT.WRITE, MAP.SHARED, 0n)); // 2 MiB past EOF
+    ok(host.writeMemory(big + 0x10n, Buffer.from([0x21])));
+    plain(2, 8n * MiB, 4n * MiB, big);
+    assert.deepEqual(at(8n * MiB + 0x10n), { kind: 'value', value: 0x21, wrote: false });
+    assert.deepEqual(at(10n * MiB + 0x10n, 4), { kind: 'unmapped' });
+    const ro = ok(host.mmap(-1, 2n * MiB, PROT.READ, MAP.SHARED | MAP.ANONYMOUS, 0n));
+    plain(3, 16n * MiB, 2n * MiB, ro);
+    assert.deepEqual(at(16n * MiB + 0x10n, 3), { kind: 'write_trapped', value: 0 });
+    for (const slot of [0, 1, 2, 3]) ok(host.setUserMemoryRegion2(vm, region({ slot, memorySize: 0n })));
+    ok(host.munmap(sigbus, 2n * MiB)); ok(host.munmap(big, 4n * MiB)); ok(host.munmap(ro, 2n * MiB));
+    for (const fd of [mmapOnly, small, vm]) ok(host.close(fd));
   });
 });

@@ -15,7 +15,8 @@ function shared() {
   const f = fixture();
   const g = f.gmem(2n * MiB, 3n);
   const mem = f.map(g, 2n * MiB);
-  ok(f.set({ slot: 0, flags: GMEM, guestMemfd: g }));
+  // userspace_addr = the host mapping at the same offset: on this host the guest reads through it.
+  ok(f.set({ slot: 0, flags: GMEM, userspaceAddr: mem, guestMemfd: g }));
   const vmWith = (p: { flags?: number; gpa?: bigint; offset?: bigint; size?: bigint }) => {
     const vm = ok(f.host.createVm(0));
     ok(f.set({ slot: 0, flags: p.flags ?? 0, guestPhysAddr: p.gpa ?? 0n, memorySize: p.size ?? 2n * MiB,
@@ -30,6 +31,16 @@ describe('first section: one inode, many VMs\' views', () => {
     const s = shared();
     s.write(s.mem + 0x1500n, 0x5a);
     assert.deepEqual(ok(s.host.probe(s.vm, at(0x1500n))), { kind: 'value', value: 0x5a, wrote: false });
+  });
+
+  test('VM A with userspace_addr 0 sees no memory (MMIO), although the gmem\'s pages exist', () => {
+    const f = fixture();
+    const g = f.gmem(2n * MiB, 3n);
+    const mem = f.map(g, 2n * MiB);
+    f.write(mem + 0x123n, 0x5a);
+    ok(f.set({ slot: 0, flags: GMEM, guestPhysAddr: MiB * 16n, userspaceAddr: 0n, guestMemfd: g }));
+    assert.deepEqual(ok(f.host.probe(f.vm, at(MiB * 16n + 0x123n, 0x66))), { kind: 'unmapped' });
+    assert.equal(f.read(mem + 0x123n), 0x5a);
   });
 
   test('VM B (plain slot over the mmap) sees the same bytes; its writes are seen by A and the host', () => {
@@ -76,13 +87,14 @@ describe('first section: one inode, many VMs\' views', () => {
     fails(s.set({ slot: 1, flags: GMEM, guestPhysAddr: 4n * MiB, memorySize: 4096n, guestMemfd: s.g }, d), 'EINVAL');
   });
 
-  test('a gmem without MMAP cannot be shared: mmap gives ENODEV; without INIT_SHARED a view faults', () => {
+  // A view over an MMAP-only mapping: the host fault SIGBUSes, the guest exits as MMIO (probed here).
+  test('a gmem without MMAP cannot be shared: mmap gives ENODEV; without INIT_SHARED a view sees nothing', () => {
     const f = fixture();
     fails(f.host.mmap(f.gmem(2n * MiB, 0n), 2n * MiB, PROT.READ | PROT.WRITE, 1, 0n), 'ENODEV');
     const m = f.map(f.gmem(2n * MiB, 1n), 2n * MiB);
     const b = ok(f.host.createVm(0));
     ok(f.set({ slot: 0, userspaceAddr: m }, b));
-    assert.deepEqual(ok(f.host.probe(b, at(0x1000n))), { kind: 'fault', errno: 'EFAULT' });
+    assert.deepEqual(ok(f.host.probe(b, at(0x1000n))), { kind: 'unmapped' });
   });
 });
 
@@ -114,26 +126,35 @@ describe('first section: the protected-mode probe (probe-protected-mode.c)', () 
   });
 });
 
-describe('§2.4 which backing a type-0 guest fault uses [src]', () => {
-  test('a gmem slot on a gmem without MMAP is not gmem-only: the guest uses userspace_addr', () => {
+describe('first section: every guest access goes through userspace_addr, for gmem slots too', () => {
+  test('a gmem slot on a private gmem reaches whatever userspace_addr maps, not the gmem', () => {
     const f = fixture();
     const g = f.gmem(2n * MiB, 0n);
     const anon = f.map(-1, 2n * MiB);
     f.write(anon + 0x10n, 0x42);
     ok(f.set({ slot: 0, flags: GMEM, userspaceAddr: anon, guestMemfd: g }));
+    assert.deepEqual(ok(f.host.probe(f.vm, at(0x10n))), { kind: 'value', value: 0x42, wrote: false });
     assert.deepEqual(ok(f.host.probe(f.vm, at(0x10n, 0x43))), { kind: 'value', value: 0x43, wrote: true });
     assert.equal(f.read(anon + 0x10n), 0x43);
   });
 
-  test('with userspace_addr 0 (nothing mapped there) that guest access faults with EFAULT', () => {
+  test('a private gmem bound with userspace_addr 0 is unreachable for a type-0 guest: MMIO', () => {
     const f = fixture();
     ok(f.set({ slot: 0, flags: GMEM, userspaceAddr: 0n, guestMemfd: f.gmem(2n * MiB, 0n) }));
-    assert.deepEqual(ok(f.host.probe(f.vm, at(0x10n))), { kind: 'fault', errno: 'EFAULT' });
+    assert.deepEqual(ok(f.host.probe(f.vm, at(0x10n))), { kind: 'unmapped' });
+    assert.deepEqual(ok(f.host.probe(f.vm, at(0x10n, 7))), { kind: 'unmapped' });
   });
 
-  test('a gmem-only slot (MMAP without INIT_SHARED) is read by the guest even though the host faults', () => {
+  test('an MMAP-only gmem (no INIT_SHARED) bound over its own mapping: the mapping faults, the guest sees nothing', () => {
     const f = fixture();
-    ok(f.set({ slot: 0, flags: GMEM, guestMemfd: f.gmem(2n * MiB, 1n) }));
-    assert.deepEqual(ok(f.host.probe(f.vm, at(0x10n, 7))), { kind: 'value', value: 7, wrote: true });
+    const g = f.gmem(2n * MiB, 1n);
+    ok(f.set({ slot: 0, flags: GMEM, userspaceAddr: f.map(g, 2n * MiB), guestMemfd: g }));
+    assert.deepEqual(ok(f.host.probe(f.vm, at(0x10n, 7))), { kind: 'unmapped' });
+  });
+
+  test('a plain slot whose userspace_addr maps nothing exits as MMIO, not EFAULT', () => {
+    const f = fixture();
+    ok(f.set({ slot: 0, userspaceAddr: 0n }));
+    assert.deepEqual(ok(f.host.probe(f.vm, at(0x10n, 5))), { kind: 'unmapped' });
   });
 });
