@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'range.misaligned' | 'range.out_of_bounds'
   | 'binding.not_found' | 'binding.misaligned' | 'binding.out_of_bounds' | 'binding.gpa_overlap'
   | 'binding.offset_overlap' | 'binding.slot_in_use' | 'binding.slots_exhausted' | 'binding.too_large'
+  | 'memslot.outside_mapping' | 'memslot.mapping_in_use'
   | 'migration.not_found' | 'migration.same_vm' | 'migration.vm_busy' | 'migration.conflict'
   | 'migration.not_prepared' | 'migration.nothing_to_move'
   | 'probe.out_of_range' | 'probe.no_code_page'

@@ -14,6 +14,7 @@ const STATUS: Record<NonKernel, number> = {
   'range.misaligned': 422, 'range.out_of_bounds': 422,
   'binding.not_found': 404, 'binding.misaligned': 422, 'binding.out_of_bounds': 422, 'binding.gpa_overlap': 409,
   'binding.offset_overlap': 409, 'binding.slot_in_use': 409, 'binding.slots_exhausted': 409, 'binding.too_large': 422,
+  'memslot.outside_mapping': 422, 'memslot.mapping_in_use': 409,
   'migration.not_found': 404, 'migration.same_vm': 422, 'migration.vm_busy': 409, 'migration.conflict': 409,
   'migration.not_prepared': 409, 'migration.nothing_to_move': 422,
   'probe.out_of_range': 422, 'probe.no_code_page': 409,

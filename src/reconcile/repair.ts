@@ -6,11 +6,10 @@
 // - what the process no longer holds (a VM or guest_memfd fd gone): forget the stale handle,
 //   delete the memslots that pointed into it (the kernel stops access first), then mark the
 //   ledger's objects lost exactly as start-up does (lost.ts).
-import type { KernelError } from '../kvm/kernel-error.js';
 import type { BindingRow } from '../store/rows.js';
 import type { Caller, ServiceContext } from '../services/context.js';
 import { event, type Subjects } from '../services/outcomes.js';
-import { createMemslot, deleteMemslot } from '../services/memslots.js';
+import { createMemslot, deleteMemslot, slotErrorEvent, type SlotError } from '../services/memslots.js';
 import type { DriftItem } from './drift.js';
 import { emptyLost, markUnheld, type LostReport } from './lost.js';
 
@@ -25,11 +24,12 @@ export interface RepairOutcome {
 export function repairDrift(ctx: ServiceContext, caller: Caller, items: DriftItem[]): { repairs: RepairOutcome[]; lost: LostReport } {
   const { store, registry } = ctx;
   const repairs: RepairOutcome[] = [];
-  const record = (o: RepairOutcome, subjects: Subjects, e?: KernelError) => {
-    const out = e ? { ...o, ok: false, errno: e.errno, operation: e.operation } : o;
+  const record = (o: RepairOutcome, subjects: Subjects, e?: SlotError) => {
+    const refused = e ? slotErrorEvent(e) : undefined;
+    const out = refused ? { ...o, ok: false, errno: refused.errno ?? refused.errorCode, ...(refused.operation ? { operation: refused.operation } : {}) } : o;
     store.uow.run(() => store.chain.append({
       ...event(caller, 'reconcile.repair', subjects, { kind: o.kind, action: o.action, ...(o.slot !== undefined ? { slot: o.slot } : {}) }),
-      ...(e ? { outcome: 'failed' as const, errorCode: `kernel.${e.errno.toLowerCase()}`, errno: e.errno, operation: e.operation } : {}),
+      ...(refused ?? {}),
     }));
     repairs.push(out);
   };
@@ -38,7 +38,7 @@ export function repairDrift(ctx: ServiceContext, caller: Caller, items: DriftIte
   const gone = items.filter((i) => i.kind === 'vm_fd_missing' || i.kind === 'gmem_fd_missing' || i.kind === 'file_orphaned');
   for (const i of gone) {
     if (i.kind === 'vm_fd_missing' && i.vmId) { registry.vms.delete(i.vmId); registry.memslots.delete(i.vmId); }
-    if (i.kind === 'gmem_fd_missing' && i.inodeId) registry.gmems.delete(i.inodeId);
+    if (i.kind === 'gmem_fd_missing' && i.inodeId) registry.forgetGmem(i.inodeId);
   }
   let lost = emptyLost();
   if (gone.length > 0) {

@@ -56,7 +56,7 @@ export function createInode(ctx: ServiceContext, caller: Caller, input: CreateIn
     undo(mapping);
     throw e;
   }
-  ctx.registry.gmems.set(inode.id, {
+  ctx.registry.setGmem(inode.id, {
     fd: gm.value, kernelOriginVmId: vm.value.id, size: inode.size,
     mapping: mapping === undefined ? null : { addr: mapping, length: BigInt(inode.size) },
   });

@@ -2,6 +2,7 @@
 // objects die with the process, and start-up reconcile compares this (empty, after a
 // crash) with the ledger.
 import type { MemoryRegion } from '../kvm/kvm-host.js';
+import { pointsInto, type Mapping } from '../domain/userspace-addr.js';
 
 export interface GmemHandle {
   fd: number;
@@ -24,6 +25,18 @@ export class KernelRegistry {
 
   vmFd(vmId: string): number | undefined { return this.vms.get(vmId); }
   gmem(inodeId: string): GmemHandle | undefined { return this.gmems.get(inodeId); }
+
+  setGmem(inodeId: string, handle: GmemHandle): void { this.gmems.set(inodeId, handle); }
+  forgetGmem(inodeId: string): void { this.gmems.delete(inodeId); }
+
+  /** The memslots gmemd issued whose userspace range overlaps `mapping`, on any VM. */
+  memslotsInto(mapping: Mapping): { vmId: string; slot: number }[] {
+    const out: { vmId: string; slot: number }[] = [];
+    for (const [vmId, slots] of this.memslots) {
+      for (const r of slots.values()) if (pointsInto(r.userspaceAddr, r.memorySize, mapping)) out.push({ vmId, slot: r.slot });
+    }
+    return out;
+  }
 
   trackMemslot(vmId: string, region: MemoryRegion): void {
     let slots = this.memslots.get(vmId);

@@ -1,9 +1,15 @@
-// Memslot create/delete for a ledger binding: a gmem memslot when the VM's kernel VM created
-// the inode's guest_memfd and the file may write, otherwise a plain memslot over gmemd's
-// shared mapping ("view"), read-only in the kernel unless the file has write (DESIGN §2).
+// Memslot create/delete for a ledger binding, and the release of an inode's kernel objects.
+// Kind `gmem`: a KVM_MEM_GUEST_MEMFD slot, on the VM whose kernel VM created the guest_memfd,
+// for a file that may write. Kind `view`: a plain slot, read-only unless the file may write.
+// On this host every guest access goes through userspace_addr, for gmem slots too (KERNEL.md,
+// first section), so both kinds point at gmemd's mapping of the inode, and an inode without a
+// mapping (private) cannot be reached by a guest at all. Every region is built by
+// memslotRegion, whose address comes from the one guarded computation, userspaceAddr.
 import { MEM } from '../kvm/uapi.js';
-import { kfail, kok, type KResult } from '../kvm/kernel-error.js';
+import { KernelError, kfail, kok, type KResult } from '../kvm/kernel-error.js';
 import type { MemoryRegion } from '../kvm/kvm-host.js';
+import { err, ok, type DomainError, type Result } from '../domain/result.js';
+import { userspaceAddr } from '../domain/userspace-addr.js';
 import type { ServiceContext } from './context.js';
 
 export interface SlotSpec {
@@ -11,31 +17,36 @@ export interface SlotSpec {
   kind: 'gmem' | 'view'; readonly: boolean;
 }
 
-/** Which kind of memslot a file of `vmId` gets on the inode. Null: it cannot be bound. */
+/** A memslot call either reaches the kernel (and may be refused there) or is refused by gmemd's own guard. */
+export type SlotError = KernelError | DomainError;
+export type SlotResult<T> = { ok: true; value: T } | { ok: false; error: SlotError };
+export const isKernelError = (e: SlotError): e is KernelError => e instanceof KernelError;
+
+/** Which kind of memslot a file of `vmId` gets on the inode. Null: no guest can reach it. */
 export function slotKind(ctx: ServiceContext, inodeId: string, vmId: string, writable: boolean): 'gmem' | 'view' | null {
   const gm = ctx.registry.gmem(inodeId);
-  if (!gm) return null;
-  // A gmem memslot cannot be read-only (GMEM|READONLY is EINVAL), so a read-only file on
-  // the origin VM still gets a view.
-  if (gm.kernelOriginVmId === vmId && (writable || !gm.mapping)) return 'gmem';
-  return gm.mapping ? 'view' : null;
+  // No mapping (a private inode): a type-0 guest would see nothing through any memslot.
+  if (!gm?.mapping) return null;
+  // A gmem memslot cannot be read-only (GMEM|READONLY is EINVAL), so a read-only file on the
+  // origin VM gets a view.
+  return gm.kernelOriginVmId === vmId && writable ? 'gmem' : 'view';
 }
 
 /** The exact region createMemslot issues for a spec, with the VM fd it goes to. */
-export function memslotRegion(ctx: ServiceContext, s: SlotSpec): KResult<{ vmFd: number; region: MemoryRegion }> {
+export function memslotRegion(ctx: ServiceContext, s: SlotSpec): SlotResult<{ vmFd: number; region: MemoryRegion }> {
   const vmFd = ctx.registry.vmFd(s.vmId);
   const gm = ctx.registry.gmem(s.inodeId);
   if (vmFd === undefined || !gm) return kfail('KVM_SET_USER_MEMORY_REGION2', 'EBADF');
-  if (s.kind === 'view' && !gm.mapping) return kfail('KVM_SET_USER_MEMORY_REGION2', 'EINVAL');
+  const addr = userspaceAddr(gm.mapping, s.offset, s.size);
+  if (!addr.ok) return addr;
+  const common = { slot: s.slot, guestPhysAddr: BigInt(s.gpa), memorySize: BigInt(s.size), userspaceAddr: addr.value };
   const region: MemoryRegion = s.kind === 'gmem'
-    ? { slot: s.slot, flags: MEM.GUEST_MEMFD, guestPhysAddr: BigInt(s.gpa), memorySize: BigInt(s.size),
-      userspaceAddr: 0n, guestMemfd: gm.fd, guestMemfdOffset: BigInt(s.offset) }
-    : { slot: s.slot, flags: s.readonly ? MEM.READONLY : 0, guestPhysAddr: BigInt(s.gpa), memorySize: BigInt(s.size),
-      userspaceAddr: gm.mapping!.addr + BigInt(s.offset), guestMemfd: 0, guestMemfdOffset: 0n };
+    ? { ...common, flags: MEM.GUEST_MEMFD, guestMemfd: gm.fd, guestMemfdOffset: BigInt(s.offset) }
+    : { ...common, flags: s.readonly ? MEM.READONLY : 0, guestMemfd: 0, guestMemfdOffset: 0n };
   return kok({ vmFd, region });
 }
 
-export function createMemslot(ctx: ServiceContext, s: SlotSpec): KResult<void> {
+export function createMemslot(ctx: ServiceContext, s: SlotSpec): SlotResult<void> {
   const m = memslotRegion(ctx, s);
   if (!m.ok) return m;
   const r = ctx.kvm.setUserMemoryRegion2(m.value.vmFd, m.value.region);
@@ -55,11 +66,32 @@ export function deleteMemslot(ctx: ServiceContext, s: { vmId: string; slot: numb
   return r;
 }
 
-/** Unmaps and closes an inode's guest_memfd: its memory goes when the last reference does. */
-export function releaseGmem(ctx: ServiceContext, inodeId: string): void {
+/**
+ * Unmaps and closes an inode's guest_memfd: its memory goes when the last reference does.
+ * Refused while any memslot gmemd issued still points into the mapping: once unmapped, that
+ * address range may be reused for other memory, which the guest would then read and write
+ * (KERNEL.md, probe-stale-view.c). The handle is then kept, and the memory stays held.
+ */
+export function releaseGmem(ctx: ServiceContext, inodeId: string): Result<void> {
   const gm = ctx.registry.gmem(inodeId);
-  if (!gm) return;
-  if (gm.mapping) ctx.kvm.munmap(gm.mapping.addr, gm.mapping.length);
+  if (!gm) return ok(undefined);
+  if (gm.mapping) {
+    const inUse = ctx.registry.memslotsInto(gm.mapping);
+    if (inUse.length > 0) {
+      return err('memslot.mapping_in_use', `inode ${inodeId} is still mapped into ${inUse.length} memslot(s); they must be deleted first`,
+        { memslots: inUse.map((m) => ({ vmId: m.vmId, slot: m.slot })) });
+    }
+    ctx.kvm.munmap(gm.mapping.addr, gm.mapping.length);
+  }
   ctx.kvm.close(gm.fd);
-  ctx.registry.gmems.delete(inodeId);
+  ctx.registry.forgetGmem(inodeId);
+  return ok(undefined);
+}
+
+/** How a refused memslot call is recorded: a kernel refusal is `failed` with its errno and
+ * operation; a refusal by gmemd's own address guard is `denied` with its code. */
+export function slotErrorEvent(e: SlotError): { outcome: 'failed' | 'denied'; errorCode: string; errno?: string; operation?: string } {
+  return isKernelError(e)
+    ? { outcome: 'failed', errorCode: `kernel.${e.errno.toLowerCase()}`, errno: e.errno, operation: e.operation }
+    : { outcome: 'denied', errorCode: e.code };
 }

@@ -1,6 +1,6 @@
 // Refusals are events too: a denied request and a failed kernel call each leave an event
 // (in a transaction of their own, since they change no state) before the error returns.
-import type { KernelError } from '../kvm/kernel-error.js';
+import { KernelError } from '../kvm/kernel-error.js';
 import type { EventInput } from '../store/audit-chain.js';
 import { err, type DomainError, type ErrorCode, type Result } from '../domain/result.js';
 import type { Action } from '../domain/actions.js';
@@ -28,8 +28,11 @@ export function kernelError(e: KernelError): DomainError {
   };
 }
 
+/** A refused kernel step: `failed` with errno and operation, or, when gmemd's own memslot
+ * address guard refused before the kernel was called, `denied` with the guard's code. */
 export function failKernel(ctx: ServiceContext, caller: Caller, action: Action, subjects: Subjects,
-  e: KernelError, details?: Record<string, unknown>): Result<never> {
+  e: KernelError | DomainError, details?: Record<string, unknown>): Result<never> {
+  if (!(e instanceof KernelError)) return deny(ctx, caller, action, subjects, { ...e, details: { ...details, ...e.details } });
   const de = kernelError(e);
   ctx.store.uow.run(() => ctx.store.chain.append({
     ...event(caller, action, subjects, details), outcome: 'failed', errorCode: de.code,

@@ -4,6 +4,7 @@
 // while live, and ownership only moves by an explicit donation or migration.
 import type { FileRow } from '../store/rows.js';
 import type { Action } from '../domain/actions.js';
+import type { DomainError } from '../domain/result.js';
 import type { Caller, ServiceContext } from './context.js';
 import { event } from './outcomes.js';
 import { deleteMemslot, releaseGmem } from './memslots.js';
@@ -27,8 +28,15 @@ export function closeFiles(ctx: ServiceContext, caller: Caller, requested: FileR
   }
   ctx.crashPoint(`${action}:memslots_deleted`);
   const inodeIds = [...new Set(files.map((f) => f.inodeId))];
-  const released = inodeIds.filter((id) => store.files.byInode(id).every((f) => closing.has(f.id)));
-  for (const id of released) releaseGmem(ctx, id);
+  const lastFileGone = inodeIds.filter((id) => store.files.byInode(id).every((f) => closing.has(f.id)));
+  // A release the memslot guard refuses (a memslot into the mapping could not be deleted)
+  // keeps the inode's memory held and the inode live in the ledger; the refusal is audited.
+  const refusedRelease = new Map<string, DomainError>();
+  for (const id of lastFileGone) {
+    const r = releaseGmem(ctx, id);
+    if (!r.ok) refusedRelease.set(id, r.error);
+  }
+  const released = lastFileGone.filter((id) => !refusedRelease.has(id));
   ctx.crashPoint(`${action}:released`);
 
   store.uow.run(() => {
@@ -47,6 +55,10 @@ export function closeFiles(ctx: ServiceContext, caller: Caller, requested: FileR
     for (const id of released) {
       store.inodes.setState(id, 'released', t);
       store.chain.append(event(caller, 'inode.release', { inodeId: id }, { cause: action }));
+    }
+    for (const [id, e] of refusedRelease) {
+      store.chain.append({ ...event(caller, 'inode.release', { inodeId: id }, { cause: action, message: e.message, ...e.details }),
+        outcome: 'denied', errorCode: e.code });
     }
     alsoWrite();
     if (intentId) store.intents.finish(intentId);

@@ -64,12 +64,14 @@ for (const backend of ['simulated', 'native'] as const) {
       }
       const p = await api('POST', '/v1/inodes', { ownerVmId: vm.d, size: MiB, shareable: false }, 201);
       priv = p.inode;
-      await api('POST', `/v1/files/${p.file.id}/bindings`, { gpa: GPA.a, offset: 0, size: MiB }, 201);
+      // A type-0 guest cannot reach a private gmem through any memslot (KERNEL.md, first
+      // section), so binding it is refused; the inode itself exists and holds memory.
+      const refused = await send(socket, 'POST', `/v1/files/${p.file.id}/bindings`, { gpa: GPA.a, offset: 0, size: MiB });
+      assert.equal(refused.status, 409);
+      assert.match(refused.json.code, /^inode\./);
       assert.equal((await probe(vm.a, GPA.a + 0x10, 0xab)).value, 0xab);
       assert.equal((await probe(vm.a, GPA.a + 0x11, 0xcd)).value, 0xcd);
-      // A private gmem's slot on a type-0 VM has no host-faultable backing (KERNEL.md §2.4): the
-      // guest faults there, but the memslot is present, unlike after the handover.
-      assert.deepEqual(await probe(vm.d, GPA.a), { vmId: vm.d, gpa: GPA.a, outcome: 'fault', errno: 'EFAULT' });
+      assert.deepEqual(await probe(vm.d, GPA.a), { vmId: vm.d, gpa: GPA.a, outcome: 'unmapped' });
       assert.equal((await probe(vm.b, GPA.b + 0x10)).value, 0xab);
       assert.equal((await probe(vm.c, GPA.c + 0x11)).value, 0xcd);
     });

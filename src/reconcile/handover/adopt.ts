@@ -9,12 +9,11 @@
 // did not come over (e.g. a forced handover's private inodes) lost.
 import { writeSync, closeSync } from 'node:fs';
 import { MAP, PROT } from '../../kvm/uapi.js';
-import type { KernelError } from '../../kvm/kernel-error.js';
 import type { MigrationPlan } from '../../domain/migration-plan.js';
 import { newId } from '../../store/ids.js';
 import type { BindingRow, MigrationRow } from '../../store/rows.js';
 import type { ServiceContext } from '../../services/context.js';
-import { createMemslot, type SlotSpec } from '../../services/memslots.js';
+import { createMemslot, slotErrorEvent, type SlotError, type SlotSpec } from '../../services/memslots.js';
 import { event } from '../../services/outcomes.js';
 import { SYSTEM_CALLER, startupReconcile, type StartupReport } from '../startup.js';
 import type { HandoverSummary } from '../lifecycle.js';
@@ -24,7 +23,7 @@ export interface AdoptedKernel {
   inodes: { inodeId: string; fd: number; kernelInode: number }[];
   vms: string[];
   views: { binding: BindingRow; spec: SlotSpec }[];
-  failed: { binding: BindingRow; error: KernelError }[];
+  failed: { binding: BindingRow; error: SlotError }[];
   /** Inherited fds that were not what the ledger says (closed again, their inodes become lost). */
   refused: { inodeId: string; reason: string }[];
 }
@@ -47,7 +46,7 @@ export function adoptKernel(ctx: ServiceContext, m: HandoverManifest): AdoptedKe
       return;
     }
     // No VM of this process created it: every memslot on it is a view (kernelOriginVmId null).
-    registry.gmems.set(h.inodeId, { fd, kernelOriginVmId: null, size: h.size, mapping: { addr: mapped.value, length: BigInt(h.size) } });
+    registry.setGmem(h.inodeId, { fd, kernelOriginVmId: null, size: h.size, mapping: { addr: mapped.value, length: BigInt(h.size) } });
     out.inodes.push({ inodeId: h.inodeId, fd, kernelInode: h.kernelInode });
   });
   for (const vm of store.vms.listByState('active')) {
@@ -100,7 +99,7 @@ export function recordAdoption(ctx: ServiceContext, m: HandoverManifest, k: Adop
     for (const { binding: b, error } of k.failed) {
       store.bindings.update(b.id, { state: 'lost', endedAt: t });
       store.chain.append({ ...event(caller, 'reconcile.lost', { vmId: b.vmId, inodeId: b.inodeId, fileId: b.fileId, bindingId: b.id },
-        { cause: 'handover', object: 'binding', from: 'active', reason: 'its view could not be re-created' }), errno: error.errno, operation: error.operation });
+        { cause: 'handover', object: 'binding', from: 'active', reason: 'its view could not be re-created', refusal: slotErrorEvent(error) }) });
     }
     const startup = startupReconcile(ctx, { cause: 'handover' });
     const summary: HandoverSummary = {
