@@ -21,7 +21,7 @@ export function planMigration(files: PlanFile[], sourceSlots: SlotLike[], target
   const conflicts: { sourceBindingId: string; targetBindingId: string; reason: 'gpa' | 'slot' }[] = [];
   for (const s of sourceSlots) {
     for (const t of targetSlots) {
-      if (overlaps(s.gpa, s.gpa + s.size, t.gpa, t.gpa + t.size)) conflicts.push({ sourceBindingId: s.id, targetBindingId: t.id, reason: 'gpa' });
+      if (overlaps(s.gpa, s.size, t.gpa, t.size)) conflicts.push({ sourceBindingId: s.id, targetBindingId: t.id, reason: 'gpa' });
       else if (s.slot === t.slot) conflicts.push({ sourceBindingId: s.id, targetBindingId: t.id, reason: 'slot' });
     }
   }

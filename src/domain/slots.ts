@@ -8,7 +8,9 @@ export const NR_MEMSLOTS = 32764;
 export function chooseSlot(used: Iterable<number>, requested?: number): Result<number> {
   const taken = new Set(used);
   if (requested !== undefined) {
-    if (requested < 0 || requested >= NR_MEMSLOTS) return err('request.invalid', `slot must be below ${NR_MEMSLOTS}`);
+    if (!Number.isSafeInteger(requested) || requested < 0 || requested >= NR_MEMSLOTS) {
+      return err('request.invalid', `slot must be an integer in [0, ${NR_MEMSLOTS})`, { field: 'slot', value: String(requested) });
+    }
     return taken.has(requested) ? err('binding.slot_in_use', `slot ${requested} is in use`) : ok(requested);
   }
   for (let s = 0; s < NR_MEMSLOTS - 1; s++) if (!taken.has(s)) return ok(s);
@@ -29,7 +31,7 @@ export function probeCodeGpa(slots: Extent[], target: number): number | undefine
   // is where guests rarely place RAM.
   let candidate = 2 ** 32 - PAGE;
   while (candidate >= 0) {
-    const hit = sorted.find((s) => overlaps(candidate, candidate + PAGE, s.gpa, s.gpa + s.size));
+    const hit = sorted.find((s) => overlaps(candidate, PAGE, s.gpa, s.size));
     if (hit) { candidate = Math.floor((hit.gpa - PAGE) / PAGE) * PAGE; continue; }
     if (candidate === targetPage) { candidate -= PAGE; continue; }
     return candidate;

@@ -2,7 +2,8 @@
 // precise code; the kernel remains the last word, and its refusal is reported with errno.
 import { ok, type Result } from '../domain/result.js';
 import { checkCanBind } from '../domain/permissions.js';
-import { checkBinding } from '../domain/ranges.js';
+import { checkBindingOverlap, checkBindingRange } from '../domain/ranges.js';
+import { checkGuestReachable } from '../domain/guest-reach.js';
 import { chooseSlot } from '../domain/slots.js';
 import { newId } from '../store/ids.js';
 import type { BindingRow } from '../store/rows.js';
@@ -13,7 +14,7 @@ import { fileWithInode } from './file-service.js';
 
 export interface BindInput { gpa: number; offset: number; size: number; slot?: number }
 
-/** `ledgerChecks: false` exists for one test: it shows the kernel refuses on its own. */
+/** `ledgerChecks: false` exists for one test: it skips the overlap checks to show the kernel refuses on its own. */
 export function createBinding(ctx: ServiceContext, caller: Caller, fileId: string, input: BindInput,
   opts: { ledgerChecks?: boolean } = {}): Result<BindingRow> {
   const { store } = ctx;
@@ -23,17 +24,29 @@ export function createBinding(ctx: ServiceContext, caller: Caller, fileId: strin
   const subjects = { vmId: file.vmId, inodeId: inode.id, fileId };
   const can = check(ctx, caller, 'binding.create', subjects, checkCanBind(file));
   if (!can.ok) return can;
+  // A private inode has no mapping, and on this kernel a guest reaches memory only through
+  // userspace_addr: unless the VM's type faults private gmem, a memslot would give it nothing.
+  if (!inode.shareable) {
+    const caps = ctx.kvm.capabilities();
+    if (!caps.ok) return failKernel(ctx, caller, 'binding.create', subjects, caps.error);
+    const vm = ctx.store.vms.get(file.vmId)!;
+    const reach = check(ctx, caller, 'binding.create', subjects, checkGuestReachable(inode, vm, caps.value.vmTypes));
+    if (!reach.ok) return reach;
+  }
   const kind = slotKind(ctx, inode.id, file.vmId, can.value.writable);
   if (!kind) {
     return deny(ctx, caller, 'binding.create', subjects, { code: 'inode.not_shareable',
-      message: `inode ${inode.id} is private to its origin VM and has no mapping another VM could view` });
+      message: `inode ${inode.id} has no mapping this VM's memslot could point at` });
   }
+  // Hostile numbers are refused before anything else looks at them, whatever `ledgerChecks`.
+  const range = check(ctx, caller, 'binding.create', subjects, checkBindingRange(input, inode.size));
+  if (!range.ok) return range;
   const vmSlots = store.bindings.activeByVm(file.vmId);
   const slot = check(ctx, caller, 'binding.create', subjects, chooseSlot(vmSlots.map((b) => b.slot), input.slot));
   if (!slot.ok) return slot;
   if (opts.ledgerChecks !== false) {
     const gmemSlots = kind === 'gmem' ? store.bindings.activeByInode(inode.id).filter((b) => b.kind === 'gmem') : null;
-    const geo = check(ctx, caller, 'binding.create', subjects, checkBinding(input, inode.size, vmSlots, gmemSlots));
+    const geo = check(ctx, caller, 'binding.create', subjects, checkBindingOverlap(range.value, vmSlots, gmemSlots));
     if (!geo.ok) return geo;
   }
   const spec = { vmId: file.vmId, inodeId: inode.id, slot: slot.value, gpa: input.gpa, offset: input.offset,

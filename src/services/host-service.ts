@@ -6,11 +6,12 @@ import { readFileSync } from 'node:fs';
 import { ok, type Result } from '../domain/result.js';
 import type { HostCapabilities } from '../kvm/kvm-host.js';
 import type { ServiceContext } from './context.js';
+import { DEFAULT_VM_TYPE, privateGmemReachable, privateMemVmTypes } from '../domain/guest-reach.js';
 import { kernelError } from './outcomes.js';
 
 export interface HostInfo {
   backend: string;
-  capabilities: HostCapabilities & { shareableInodes: boolean; readonlyViews: boolean };
+  capabilities: HostCapabilities & { shareableInodes: boolean; readonlyViews: boolean; privateMemVmTypes: number[]; privateInodesGuestReachable: boolean };
   operations: Record<string, boolean>;
   limits: { nofileSoft: number | null; nofileHard: number | null; memslotsPerVm: number };
   memory: { hostTotalBytes: number | null; unevictableBytes: number | null; liveInodeBytes: number };
@@ -39,17 +40,22 @@ export function hostInfo(ctx: ServiceContext): Result<HostInfo> {
   const c = caps.value;
   const shareable = (c.guestMemfdFlags & 3) === 3;
   const readonlyViews = c.readonlyMem > 0;
+  // A private inode has no mapping; only a VM of a private-memory type the host offers could
+  // fault it, and gmemd creates VMs of the default type (KERNEL.md: every access goes through
+  // userspace_addr on this host). Binding one is refused with inode.not_guest_reachable.
+  const privateReachable = privateGmemReachable(DEFAULT_VM_TYPE, c.vmTypes);
   const [soft, hard] = procLimit('Max open files');
   const { sqlite } = ctx.store.ledger;
   const count = (sql: string) => (sqlite.prepare(sql).get() as { n: number }).n;
   return ok({
     backend: ctx.kvm.backend,
-    capabilities: { ...c, shareableInodes: shareable, readonlyViews },
+    capabilities: { ...c, shareableInodes: shareable, readonlyViews, privateMemVmTypes: privateMemVmTypes(c.vmTypes), privateInodesGuestReachable: privateReachable },
     // What this kernel lets gmemd do (DESIGN §2): views need MMAP|INIT_SHARED gmem; read-only
     // grants need KVM_MEM_READONLY. Private inodes are never shared, donated or migrated.
     operations: {
       createInode: c.guestMemfd > 0, shareInode: shareable, shareReadOnly: shareable && readonlyViews,
       donateInode: shareable, migrate: shareable, donatePrivateInode: false, migratePrivateInode: false,
+      bindPrivateInode: privateReachable,
     },
     limits: { nofileSoft: soft, nofileHard: hard, memslotsPerVm: c.nrMemslots },
     memory: { hostTotalBytes: meminfo('MemTotal'), unevictableBytes: meminfo('Unevictable'), liveInodeBytes: ctx.store.inodes.liveBytes() },

@@ -21,6 +21,13 @@ export const Id = (prefix: string) => Type.String({ pattern: `^${prefix}_[0-9a-z
 /** Byte counts and guest addresses: integers exact in JSON (below 2^53). */
 export const Bytes = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
+/**
+ * A number in a request: an integer in [0, maximum], maximum far below 2^53 so the value is
+ * exact in JSON. A number as a string, a fraction or a negative is a 400 before any use case
+ * runs; the domain checks again (in BigInt) with precise codes. Bounds come from the domain.
+ */
+export const Bounded = (maximum: number, description: string) => Type.Integer({ minimum: 0, maximum, description });
+
 export const Problem = Type.Object({
   type: Type.String(),
   title: Type.String(),

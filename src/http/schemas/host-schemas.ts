@@ -12,6 +12,9 @@ export const Host = Type.Object({
     readonlyMem: Type.Integer({ description: 'KVM_CAP_READONLY_MEM' }),
     userMemory2: Type.Integer({ description: 'KVM_CAP_USER_MEMORY2' }),
     shareableInodes: Type.Boolean(), readonlyViews: Type.Boolean(),
+    privateMemVmTypes: Type.Array(Type.Integer(), { description: 'VM types in KVM_CAP_VM_TYPES whose guests fault private guest_memfd pages (SW_PROTECTED 1, SNP 4, TDX 5)' }),
+    privateInodesGuestReachable: Type.Boolean({ description: 'Whether a guest of the VM type gmemd creates can reach a private (non-shareable) inode. ' +
+      'False when that type is not one of privateMemVmTypes: binding a private inode is then refused (409 inode.not_guest_reachable); creating one stays possible' }),
   }),
   operations: Type.Record(Type.String(), Type.Boolean(), { description: 'Which gmemd operations this kernel supports' }),
   limits: Type.Object({ nofileSoft: Nullable(Type.Integer()), nofileHard: Nullable(Type.Integer()), memslotsPerVm: Type.Integer() }),

@@ -1,6 +1,8 @@
 // The resources: VMs, inodes (storage), files (one VM's view) and bindings (memslots).
 import { Type } from 'typebox';
-import { Bytes, Id, Labels, Nullable, PageOf, ref, Time } from './common.js';
+import { Bounded, Bytes, Id, Labels, Nullable, PageOf, ref, Time } from './common.js';
+import { MAX_GPA, MAX_INODE_SIZE, MAX_OFFSET, PAGE } from '../../domain/ranges.js';
+import { NR_MEMSLOTS } from '../../domain/slots.js';
 
 export const Permission = Type.Union([Type.Literal('read'), Type.Literal('write'), Type.Literal('allocate'), Type.Literal('share')]);
 
@@ -67,13 +69,14 @@ export const CreateVmRequest = Type.Object({
 
 export const CreateInodeRequest = Type.Object({
   ownerVmId: Type.String(),
-  size: Type.Integer({ description: 'Bytes; a positive multiple of 4096' }),
+  size: Bounded(MAX_INODE_SIZE, `Bytes; a positive multiple of ${PAGE}, at most ${MAX_INODE_SIZE} (1 TiB)`),
   shareable: Type.Optional(Type.Boolean({ default: true, description: 'MMAP|INIT_SHARED: other VMs can view it' })),
   labels: Type.Optional(Labels),
 }, { $id: 'CreateInodeRequest', additionalProperties: false });
 
 export const RangeRequest = Type.Object({
-  offset: Type.Integer(), length: Type.Integer(),
+  offset: Bounded(MAX_OFFSET, 'Offset in the inode, page-aligned'),
+  length: Bounded(MAX_INODE_SIZE, 'Bytes, page-aligned, > 0; offset + length within the inode'),
 }, { $id: 'RangeRequest', additionalProperties: false });
 
 export const RangeResult = Type.Object({
@@ -81,10 +84,10 @@ export const RangeResult = Type.Object({
 }, { $id: 'RangeResult', additionalProperties: false });
 
 export const CreateBindingRequest = Type.Object({
-  gpa: Type.Integer({ description: 'Guest-physical address, page-aligned' }),
-  offset: Type.Integer({ description: 'Offset in the inode, page-aligned' }),
-  size: Type.Integer({ description: 'Bytes, page-aligned, > 0' }),
-  slot: Type.Optional(Type.Integer({ minimum: 0, maximum: 32763 })),
+  gpa: Bounded(MAX_GPA - PAGE, `Guest-physical address, page-aligned; gpa + size at most ${MAX_GPA} (2^46)`),
+  offset: Bounded(MAX_OFFSET, 'Offset in the inode, page-aligned'),
+  size: Bounded(MAX_INODE_SIZE, 'Bytes, page-aligned, > 0; offset + size within the inode'),
+  slot: Type.Optional(Bounded(NR_MEMSLOTS - 1, 'Memslot id; the lowest free one when absent')),
 }, { $id: 'CreateBindingRequest', additionalProperties: false });
 
 export const RESOURCE_SCHEMAS = [Vm, Inode, File, Binding, MemoryTotals, VmDetail, InodeDetail, InodeCreated, VmDestroyed,

@@ -1,6 +1,7 @@
 // Shapes for sharing, donation, migration and the probe.
 import { Type } from 'typebox';
-import { Bytes, Id, Nullable, PageOf, ref, Time } from './common.js';
+import { Bounded, Bytes, Id, Nullable, PageOf, ref, Time } from './common.js';
+import { MAX_GPA } from '../../domain/ranges.js';
 import { File, Permission } from './resource-schemas.js';
 
 export const ShareRequest = Type.Object({
@@ -20,8 +21,8 @@ export const Closed = Type.Object({
 }, { $id: 'Closed', additionalProperties: false });
 
 export const ProbeRequest = Type.Object({
-  gpa: Type.Integer({ minimum: 0, description: 'Guest-physical address; below 4 GiB' }),
-  write: Type.Optional(Type.Integer({ minimum: 0, maximum: 255, description: 'A byte the guest writes before reading back' })),
+  gpa: Bounded(MAX_GPA - 1, 'Guest-physical address; the probe reaches below 4 GiB (above: 422 probe.out_of_range)'),
+  write: Type.Optional(Bounded(255, 'A byte the guest writes before reading back')),
 }, { $id: 'ProbeRequest', additionalProperties: false });
 
 export const ProbeResult = Type.Object({
