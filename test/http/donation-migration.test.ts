@@ -51,6 +51,56 @@ describeBackends('donation and migration, proven from inside guests', (kind) => 
     assert.equal(grant.json.code, 'file.not_owner');
   });
 
+  test('donation to a VM holding a grant promotes that file: same id and bindings, every permission, audited', async () => {
+    const a = await newVm('pro-owner'), m = await newVm('pro-middle'), g = await newVm('pro-grantee');
+    const { inode, file } = (await call(t.app, 'POST', '/v1/inodes', { ownerVmId: a, size: 2 * MiB })).json;
+    const map = t.ctx.registry.gmem(inode.id)!.mapping!;
+    assert.ok(t.kvm.writeMemory(map.addr + 5n, Buffer.from([0x42])).ok);
+    // g's grant is a grant of a grant: a → m (read, share) → g (read).
+    const mFile = (await call(t.app, 'POST', `/v1/files/${file.id}/shares`, { vmId: m, permissions: ['read', 'share'] })).json;
+    const gFile = (await call(t.app, 'POST', `/v1/files/${mFile.id}/shares`, { vmId: g, permissions: ['read'] })).json;
+    const view = (await call(t.app, 'POST', `/v1/files/${gFile.id}/bindings`, { gpa: GPA, offset: 0, size: MiB })).json;
+    assert.equal(view.readonly, true);
+    const beforeSeq = t.store.chain.getHead().seq;
+
+    const don = await call(t.app, 'POST', `/v1/files/${file.id}/donate`, { vmId: g });
+    assert.equal(don.status, 200, JSON.stringify(don.json));
+    assert.equal(don.json.from.state, 'closed');
+    assert.equal(don.json.to.id, gFile.id, 'the grant itself is promoted, not replaced');
+    assert.equal(don.json.to.role, 'owner');
+    assert.deepEqual(don.json.to.permissions, ['read', 'write', 'allocate', 'share']);
+    assert.equal(don.json.to.grantedByFileId, file.id, 'it now descends from the donated file, not from m');
+    assert.equal((await call(t.app, 'GET', `/v1/inodes/${inode.id}`)).json.inode.ownerVmId, g);
+
+    // Its binding stays, still KVM_MEM_READONLY: the flag cannot change on a live memslot.
+    const kept = (await call(t.app, 'GET', `/v1/bindings?fileId=${gFile.id}&state=active`)).json.items;
+    assert.deepEqual(kept.map((b: { id: string; readonly: boolean }) => [b.id, b.readonly]), [[view.id, true]]);
+    assert.equal((await probe(g, GPA + 5)).value, 0x42);
+    assert.deepEqual(await probe(g, GPA + 5, 0x43), { vmId: g, gpa: GPA + 5, outcome: 'write_trapped', value: 0x42 });
+    // A new binding is writable, and so is the old one once re-created.
+    const rw = (await call(t.app, 'POST', `/v1/files/${gFile.id}/bindings`, { gpa: 0x400000, offset: 0, size: MiB })).json;
+    assert.equal(rw.readonly, false);
+    assert.equal((await probe(g, 0x400000 + 6, 0x44)).wrote, true);
+    assert.deepEqual(t.kvm.readMemory(map.addr + 6n, 1), { ok: true, value: Buffer.from([0x44]) }, 'the write reached the inode');
+    assert.equal((await call(t.app, 'DELETE', `/v1/bindings/${view.id}`)).status, 200);
+    assert.equal((await call(t.app, 'POST', `/v1/files/${gFile.id}/bindings`, { gpa: GPA, offset: 0, size: MiB })).json.readonly, false);
+
+    // Narrowing m (the old granter) no longer reaches g, now the owner.
+    assert.equal((await call(t.app, 'PATCH', `/v1/files/${mFile.id}`, { permissions: ['read'] })).status, 200);
+    assert.deepEqual((await call(t.app, 'GET', `/v1/files/${gFile.id}`)).json.permissions, ['read', 'write', 'allocate', 'share']);
+
+    const ev = (await call(t.app, 'GET', `/v1/audit/events?action=file.donate&inodeId=${inode.id}`)).json.items;
+    assert.deepEqual(ev.map((e: { outcome: string; fileId: string }) => [e.outcome, e.fileId]), [['ok', gFile.id]]);
+    assert.equal(ev[0].details.promoted, true);
+    const access = async (atSeq: number) => Object.fromEntries((await call(t.app, 'GET', `/v1/audit/access?inodeId=${inode.id}&atSeq=${atSeq}`)).json.items
+      .map((h: { vmId: string; role: string; permissions: string[] }) => [h.vmId, `${h.role}:${h.permissions.join(',')}`]));
+    assert.deepEqual(await access(beforeSeq), { [a]: 'owner:read,write,allocate,share', [m]: 'grantee:read,share', [g]: 'grantee:read' });
+    assert.deepEqual(await access(ev[0].seq), { [m]: 'grantee:read,share', [g]: 'owner:read,write,allocate,share' });
+    const lineage = (await call(t.app, 'GET', `/v1/audit/lineage/${inode.id}`)).json.items;
+    assert.deepEqual(lineage.map((l: { action: string; toVmId: string; toFileId: string }) => [l.action, l.toVmId, l.toFileId]),
+      [['inode.create', a, file.id], ['file.donate', g, gFile.id]]);
+  });
+
   test('migration abort changes nothing; commit moves every view: the target reads the source\'s pattern', async () => {
     const s = await newVm('source'), tg = await newVm('target');
     const { inode, file } = (await call(t.app, 'POST', '/v1/inodes', { ownerVmId: s, size: 2 * MiB })).json;
