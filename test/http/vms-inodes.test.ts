@@ -72,7 +72,7 @@ describeBackends('VMs and inodes over HTTP', (kind) => {
       const cases: [string, string, unknown, number, string][] = [
         ['POST', '/v1/inodes', { ownerVmId: vm.id, size: 4097 }, 422, 'inode.invalid_size'],
         ['POST', '/v1/inodes', { ownerVmId: vm.id, size: 0 }, 422, 'inode.invalid_size'],
-        ['POST', '/v1/inodes', { ownerVmId: vm.id, size: -4096 }, 422, 'inode.invalid_size'],
+        ['POST', '/v1/inodes', { ownerVmId: vm.id, size: -4096 }, 400, 'request.invalid'], // the schema's minimum: 0
         ['POST', '/v1/inodes', { ownerVmId: vm.id, size: '4096' }, 400, 'request.invalid'],
         ['POST', '/v1/inodes', { ownerVmId: 'vm_00000000000000000000000000', size: 4096 }, 404, 'vm.not_found'],
         ['POST', '/v1/vms', { name: 42 }, 400, 'request.invalid'],
