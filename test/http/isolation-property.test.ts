@@ -165,7 +165,9 @@ for (const { kind, options } of BACKENDS) {
       await t.close();
     }
     // Not vacuous: the sequences really bound, migrated and repaired, and memslots were checked.
-    for (const op of ['share', 'bind', 'narrow', 'repair'] as const) {
+    // Narrowing needs a grant with two permissions first: in 15 native sequences that may not
+    // happen every time, in 100 simulated ones it always does (≈15 succeed).
+    for (const op of ['share', 'bind', 'repair', ...(kind === 'simulated' ? ['narrow', 'donate'] as const : [])] as const) {
       assert.ok((stats[op] ?? 0) > 0, `some ${op} succeeded: ${JSON.stringify(stats)}`);
     }
     assert.ok((stats.migrate ?? 0) + (stats.finish ?? 0) > 0, `some migration was committed or aborted: ${JSON.stringify(stats)}`);
