@@ -35,10 +35,11 @@ export function createBinding(ctx: ServiceContext, caller: Caller, fileId: strin
   }
   const kind = slotKind(ctx, inode.id, file.vmId, can.value.writable);
   if (!kind) {
-    return deny(ctx, caller, 'binding.create', subjects, { code: 'inode.not_shareable',
-      message: `inode ${inode.id} has no mapping this VM's memslot could point at` });
+    // Every guest access goes through userspace_addr here: without gmemd's mapping, no memslot reaches memory.
+    return deny(ctx, caller, 'binding.create', subjects, { code: 'inode.not_guest_reachable',
+      message: `inode ${inode.id} has no host mapping a memslot of this VM could point at` });
   }
-  // Hostile numbers are refused before anything else looks at them, whatever `ledgerChecks`.
+  // Hostile numbers are refused here, before any address is computed from them, whatever `ledgerChecks`.
   const range = check(ctx, caller, 'binding.create', subjects, checkBindingRange(input, inode.size));
   if (!range.ok) return range;
   const vmSlots = store.bindings.activeByVm(file.vmId);

@@ -32,4 +32,34 @@ describeBackends('binding service', (kind) => {
         await t.close();
       }
     });
+
+    test('in-process callers skip the HTTP schema: the domain still refuses hostile numbers first, overlap checks off or not', async () => {
+      const t = await makeApp(kind);
+      try {
+        const vm = createVm(t.ctx, LOCAL_CALLER, { name: 'h' });
+        assert.ok(vm.ok);
+        const ino = createInode(t.ctx, LOCAL_CALLER, { ownerVmId: vm.value.id, size: 2 * MiB });
+        assert.ok(ino.ok);
+        const cases: [{ gpa: number; offset: number; size: number }, string][] = [
+          [{ gpa: MiB, offset: -2 * MiB, size: 4096 }, 'request.invalid'],
+          [{ gpa: MiB, offset: 4096.5, size: 4096 }, 'request.invalid'],
+          [{ gpa: MiB, offset: 2 ** 64, size: 4096 }, 'request.invalid'],
+          [{ gpa: MiB, offset: 2 ** 53 - 4096, size: 8192 }, 'binding.out_of_bounds'],
+          [{ gpa: 2 ** 46, offset: 0, size: 4096 }, 'binding.gpa_out_of_range'],
+          [{ gpa: MiB, offset: 0, size: 0 }, 'binding.empty'],
+        ];
+        for (const [input, code] of cases) {
+          for (const ledgerChecks of [true, false]) {
+            const r = createBinding(t.ctx, LOCAL_CALLER, ino.value.file.id, input, { ledgerChecks });
+            assert.equal(!r.ok && r.error.code, code, JSON.stringify(input));
+            const ev = t.store.ledger.sqlite.prepare('SELECT outcome, error_code FROM events ORDER BY seq DESC LIMIT 1').get();
+            assert.deepEqual(ev, { outcome: 'denied', error_code: code });
+          }
+        }
+        assert.equal(t.store.bindings.activeByVm(vm.value.id).length, 0);
+        assert.equal(t.ctx.registry.memslots.has(vm.value.id), false, 'no memslot reached the kernel');
+      } finally {
+        await t.close();
+      }
+    });
 });
