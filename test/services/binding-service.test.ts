@@ -12,13 +12,13 @@ describeBackends('binding service', (kind) => {
     test('a second binding over the same guest range is refused by the kernel: EEXIST', async () => {
       const t = await makeApp(kind);
       try {
-        const vm = createVm(t.ctx, LOCAL_CALLER, { name: 'k' });
+        const vm = await createVm(t.ctx, LOCAL_CALLER, { name: 'k' });
         assert.ok(vm.ok);
-        const ino = createInode(t.ctx, LOCAL_CALLER, { ownerVmId: vm.value.id, size: 4 * MiB });
+        const ino = await createInode(t.ctx, LOCAL_CALLER, { ownerVmId: vm.value.id, size: 4 * MiB });
         assert.ok(ino.ok);
-        const first = createBinding(t.ctx, LOCAL_CALLER, ino.value.file.id, { gpa: 0x100000, offset: 0, size: MiB });
+        const first = await createBinding(t.ctx, LOCAL_CALLER, ino.value.file.id, { gpa: 0x100000, offset: 0, size: MiB });
         assert.ok(first.ok);
-        const second = createBinding(t.ctx, LOCAL_CALLER, ino.value.file.id, { gpa: 0x100000, offset: 2 * MiB, size: MiB }, { ledgerChecks: false });
+        const second = await createBinding(t.ctx, LOCAL_CALLER, ino.value.file.id, { gpa: 0x100000, offset: 2 * MiB, size: MiB }, { ledgerChecks: false });
         assert.equal(second.ok, false);
         assert.equal(!second.ok && second.error.code, 'kernel.eexist');
         assert.deepEqual(!second.ok && second.error.details, { errno: 'EEXIST', operation: 'KVM_SET_USER_MEMORY_REGION2' });
@@ -26,7 +26,7 @@ describeBackends('binding service', (kind) => {
         assert.deepEqual(ev, { outcome: 'failed', errno: 'EEXIST', operation: 'KVM_SET_USER_MEMORY_REGION2' });
         assert.equal(t.store.bindings.activeByVm(vm.value.id).length, 1);
         // The same for a gmem offset overlap at a free guest range: EINVAL in 6.18.
-        const third = createBinding(t.ctx, LOCAL_CALLER, ino.value.file.id, { gpa: 0x800000, offset: 0, size: MiB }, { ledgerChecks: false });
+        const third = await createBinding(t.ctx, LOCAL_CALLER, ino.value.file.id, { gpa: 0x800000, offset: 0, size: MiB }, { ledgerChecks: false });
         assert.equal(!third.ok && third.error.code, 'kernel.einval');
       } finally {
         await t.close();

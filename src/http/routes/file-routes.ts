@@ -6,7 +6,7 @@ import { PageQuery, problems, ref } from '../schemas/common.js';
 import { File, FileList, RangeRequest, RangeResult } from '../schemas/resource-schemas.js';
 import { fileJson, pageJson } from '../serialize.js';
 import { respond } from '../problem.js';
-import { callerOf } from '../caller.js';
+import { mutate } from '../mutation.js';
 import { listArgs } from './list-args.js';
 
 const FileParams = Type.Object({ fileId: Type.String() });
@@ -40,14 +40,14 @@ const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { action: 'inode.allocate' },
     schema: { operationId: 'allocateFileRange', tags: ['files'], summary: 'fallocate(KEEP_SIZE) a page-aligned range (owner only)',
       params: FileParams, body: ref(RangeRequest), response: { 200: ref(RangeResult), ...problems(400, 403, 404, 409, 422, 507) } },
-  }, async (req, reply) => respond(req, reply, allocate(ctx, callerOf(req), req.params.fileId, req.body), rangeJson));
+  }, async (req, reply) => mutate(req, reply, (caller) => allocate(ctx, caller, req.params.fileId, req.body), rangeJson));
 
   app.post('/v1/files/:fileId/punch-hole', {
     config: { action: 'inode.punch_hole' },
     schema: { operationId: 'punchFileHole', tags: ['files'],
       summary: 'fallocate(PUNCH_HOLE|KEEP_SIZE): zeroes the range in every VM\'s view (owner only)',
       params: FileParams, body: ref(RangeRequest), response: { 200: ref(RangeResult), ...problems(400, 403, 404, 409, 422) } },
-  }, async (req, reply) => respond(req, reply, punchHole(ctx, callerOf(req), req.params.fileId, req.body), rangeJson));
+  }, async (req, reply) => mutate(req, reply, (caller) => punchHole(ctx, caller, req.params.fileId, req.body), rangeJson));
 };
 
 export default fileRoutes;

@@ -8,7 +8,7 @@ import { PageQuery, problems, ref } from '../schemas/common.js';
 import { CreateMigrationRequest, Migration, MigrationList } from '../schemas/sharing-schemas.js';
 import { pageJson } from '../serialize.js';
 import { respond } from '../problem.js';
-import { callerOf } from '../caller.js';
+import { mutate } from '../mutation.js';
 import { listArgs } from './list-args.js';
 
 const migrationJson = (m: MigrationRow) => ({
@@ -25,7 +25,7 @@ const migrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { operationId: 'prepareMigration', tags: ['migrations'],
       summary: 'Prepare moving every file of the source VM to the target: pending files and a plan mirroring the source\'s memslots',
       body: ref(CreateMigrationRequest), response: { 201: ref(Migration), ...problems(400, 404, 409, 422) } },
-  }, async (req, reply) => respond(req, reply, prepareMigration(ctx, callerOf(req), req.body), migrationJson, 201));
+  }, async (req, reply) => mutate(req, reply, (caller) => prepareMigration(ctx, caller, req.body), migrationJson, 201));
 
   app.get('/v1/migrations', {
     schema: { operationId: 'listMigrations', tags: ['migrations'],
@@ -52,13 +52,13 @@ const migrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { operationId: 'commitMigration', tags: ['migrations'],
       summary: 'Move every view and memslot to the target in one step; the source\'s files close',
       params: Params, response: { 200: ref(Migration), ...problems(404, 409, 422) } },
-  }, async (req, reply) => respond(req, reply, commitMigration(ctx, callerOf(req), req.params.migrationId), migrationJson));
+  }, async (req, reply) => mutate(req, reply, (caller) => commitMigration(ctx, caller, req.params.migrationId), migrationJson));
 
   app.post('/v1/migrations/:migrationId/abort', {
     config: { action: 'migration.abort' },
     schema: { operationId: 'abortMigration', tags: ['migrations'], summary: 'Drop the pending files; nothing else changes',
       params: Params, response: { 200: ref(Migration), ...problems(404, 409) } },
-  }, async (req, reply) => respond(req, reply, abortMigration(ctx, callerOf(req), req.params.migrationId), migrationJson));
+  }, async (req, reply) => mutate(req, reply, (caller) => abortMigration(ctx, caller, req.params.migrationId), migrationJson));
 };
 
 export default migrationRoutes;
