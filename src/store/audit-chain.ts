@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type Database from 'better-sqlite3';
 
-export type Outcome = 'ok' | 'denied' | 'failed';
+export type { Outcome } from '../domain/vocabulary.js';
+import type { Outcome } from '../domain/vocabulary.js';
 
 export interface EventInput {
   action: string;

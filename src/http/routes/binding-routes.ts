@@ -6,6 +6,8 @@ import { Binding, BindingList, CreateBindingRequest } from '../schemas/resource-
 import { bindingJson, pageJson } from '../serialize.js';
 import { mutate } from '../mutation.js';
 import { listArgs } from './list-args.js';
+import { literals } from '../schemas/literals.js';
+import { BINDING_STATES } from '../../domain/vocabulary.js';
 
 const bindingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { ctx } = app.gmemd;
@@ -22,7 +24,7 @@ const bindingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { operationId: 'listBindings', tags: ['bindings'], summary: 'List bindings',
       querystring: Type.Intersect([PageQuery, Type.Object({
         vmId: Type.Optional(Type.String()), fileId: Type.Optional(Type.String()), inodeId: Type.Optional(Type.String()),
-        state: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('deleted'), Type.Literal('lost')])),
+        state: Type.Optional(literals(BINDING_STATES)),
       })]),
       response: { 200: ref(BindingList), ...problems(400) } },
   }, async (req, reply) => {

@@ -8,6 +8,8 @@ import { fileJson, pageJson } from '../serialize.js';
 import { respond } from '../problem.js';
 import { mutate } from '../mutation.js';
 import { listArgs } from './list-args.js';
+import { literals } from '../schemas/literals.js';
+import { FILE_STATES } from '../../domain/vocabulary.js';
 
 const FileParams = Type.Object({ fileId: Type.String() });
 const rangeJson = (r: { file: { id: string; inodeId: string }; offset: number; length: number }) =>
@@ -20,7 +22,7 @@ const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { operationId: 'listFiles', tags: ['files'], summary: 'List files (VMs\' views of inodes)',
       querystring: Type.Intersect([PageQuery, Type.Object({
         vmId: Type.Optional(Type.String()), inodeId: Type.Optional(Type.String()),
-        state: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('pending'), Type.Literal('closed'), Type.Literal('lost')])),
+        state: Type.Optional(literals(FILE_STATES)),
       })]),
       response: { 200: ref(FileList), ...problems(400) } },
   }, async (req, reply) => {

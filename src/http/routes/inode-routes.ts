@@ -8,6 +8,8 @@ import { bindingJson, fileJson, inodeJson, pageJson } from '../serialize.js';
 import { respond } from '../problem.js';
 import { mutate } from '../mutation.js';
 import { listArgs } from './list-args.js';
+import { literals } from '../schemas/literals.js';
+import { INODE_STATES } from '../../domain/vocabulary.js';
 
 const inodeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { ctx } = app.gmemd;
@@ -24,7 +26,7 @@ const inodeRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { operationId: 'listInodes', tags: ['inodes'], summary: 'List inodes',
       querystring: Type.Intersect([PageQuery, Type.Object({
         ownerVmId: Type.Optional(Type.String()),
-        state: Type.Optional(Type.Union([Type.Literal('live'), Type.Literal('released'), Type.Literal('lost')])),
+        state: Type.Optional(literals(INODE_STATES)),
       })]),
       response: { 200: ref(InodeList), ...problems(400) } },
   }, async (req, reply) => {

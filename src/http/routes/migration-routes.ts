@@ -10,6 +10,8 @@ import { pageJson } from '../serialize.js';
 import { respond } from '../problem.js';
 import { mutate } from '../mutation.js';
 import { listArgs } from './list-args.js';
+import { literals } from '../schemas/literals.js';
+import { MIGRATION_STATES } from '../../domain/vocabulary.js';
 
 const migrationJson = (m: MigrationRow) => ({
   id: m.id, sourceVmId: m.sourceVmId, targetVmId: m.targetVmId, kind: m.kind, state: m.state,
@@ -30,7 +32,7 @@ const migrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/v1/migrations', {
     schema: { operationId: 'listMigrations', tags: ['migrations'],
       querystring: Type.Intersect([PageQuery, Type.Object({
-        state: Type.Optional(Type.Union([Type.Literal('prepared'), Type.Literal('committed'), Type.Literal('aborted')])),
+        state: Type.Optional(literals(MIGRATION_STATES)),
         vmId: Type.Optional(Type.String()),
       })]),
       response: { 200: ref(MigrationList), ...problems(400) } },

@@ -8,6 +8,8 @@ import { bindingJson, fileJson, pageJson, vmJson } from '../serialize.js';
 import { respond } from '../problem.js';
 import { mutate } from '../mutation.js';
 import { listArgs } from './list-args.js';
+import { literals } from '../schemas/literals.js';
+import { VM_STATES } from '../../domain/vocabulary.js';
 
 const VmParams = Type.Object({ vmId: Type.String() });
 
@@ -22,7 +24,7 @@ const vmRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/v1/vms', {
     schema: { operationId: 'listVms', tags: ['vms'], summary: 'List VMs',
-      querystring: Type.Intersect([PageQuery, Type.Object({ state: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('destroyed'), Type.Literal('lost')])) })]),
+      querystring: Type.Intersect([PageQuery, Type.Object({ state: Type.Optional(literals(VM_STATES)) })]),
       response: { 200: ref(VmList), ...problems(400) } },
   }, async (req, reply) => {
     const page = listArgs(req, reply, req.query);
