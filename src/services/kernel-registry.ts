@@ -41,6 +41,8 @@ export class KernelRegistry {
   addVm(vmId: string, fd: number): void { this.vms.set(vmId, fd); }
   /** Forgets a VM's fd and the memslots tracked on it (closing the fd is the caller's). */
   dropVm(vmId: string): void { this.vms.delete(vmId); this.memslots.delete(vmId); }
+  /** Forgets the memslots tracked on a VM this process no longer holds. */
+  forgetMemslots(vmId: string): void { this.memslots.delete(vmId); }
 
   trackMemslot(vmId: string, region: MemoryRegion): void {
     let slots = this.memslots.get(vmId);

@@ -42,9 +42,13 @@ export async function setupBindTarget(base: string): Promise<string> {
 
 /** Deletes every active binding of the file: what a cut-off cycle left behind. */
 export async function unbindAll(base: string, fileId: string): Promise<void> {
-  await new Promise((r) => setTimeout(r, 200)); // let requests still in flight at stop() land
-  const page = await api<{ items: { id: string }[] }>(base, 'GET', `/v1/bindings?fileId=${fileId}&state=active&limit=100`);
-  for (const b of page.items) await api(base, 'DELETE', `/v1/bindings/${b.id}`);
+  // Requests still in flight at stop() land late on a loaded machine: wait until none has for a second.
+  for (let quiet = 0; quiet < 2;) {
+    await new Promise((r) => setTimeout(r, 500));
+    const page = await api<{ items: { id: string }[] }>(base, 'GET', `/v1/bindings?fileId=${fileId}&state=active&limit=100`);
+    for (const b of page.items) await api(base, 'DELETE', `/v1/bindings/${b.id}`);
+    quiet = page.items.length === 0 ? quiet + 1 : 0;
+  }
 }
 
 interface CycleContext { lane?: number; t0?: number; bindingId?: string }
