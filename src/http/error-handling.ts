@@ -4,6 +4,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendProblem } from './problem.js';
 import { callerOf } from './caller.js';
+import { deny } from '../services/pipeline/run.js';
 
 export function registerErrorHandling(app: FastifyInstance) {
   app.setNotFoundHandler((req, reply) =>
@@ -15,12 +16,9 @@ export function registerErrorHandling(app: FastifyInstance) {
       const message = error.validation ? `${error.validationContext ?? 'request'}${error.message.replace(/^(body|querystring|params|headers)/, '')}` : error.message;
       const action = req.routeOptions.config?.action;
       if (action) {
-        const { store } = app.gmemd.ctx;
-        const caller = callerOf(req);
-        store.uow.run(() => store.chain.append({
-          action, outcome: 'denied', actor: caller.actor, requestId: caller.requestId, errorCode: 'request.invalid',
-          details: { message, params: req.params as Record<string, unknown> },
-        }));
+        // Audited through the runner, like every refusal; the problem below is the reply.
+        return deny(app.gmemd.ctx, callerOf(req), action, {}, { code: 'request.invalid', message, details: { params: req.params as Record<string, unknown> } })
+          .then(() => sendProblem(req, reply, { code: 'request.invalid', message, details: error.code ? { fastifyCode: error.code } : undefined }, status));
       }
       return sendProblem(req, reply, { code: 'request.invalid', message, details: error.code ? { fastifyCode: error.code } : undefined }, status);
     }

@@ -1,6 +1,8 @@
 // Idempotency-Key for mutating POSTs: a replay of the same request returns the first
 // response; the same key on a different request is refused; a key whose first request is
-// still being handled answers a retryable conflict.
+// still being handled answers a retryable conflict. The reply of a use case is stored by the
+// runner in the same transaction as its change (mutation.ts); this hook stores only replies
+// no use case produced (e.g. a body refused by validation).
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Store } from '../store/store.js';
@@ -9,6 +11,14 @@ import { sendProblem } from './problem.js';
 const fingerprint = (req: FastifyRequest) =>
   createHash('sha256').update(req.method).update(req.routeOptions.url ?? req.url).update(req.url)
     .update(JSON.stringify(req.body ?? null)).digest('hex');
+
+const pending = new WeakMap<FastifyRequest, { key: string; fingerprint: string }>();
+const stored = new WeakSet<FastifyRequest>();
+
+/** The key and fingerprint of a first request under an Idempotency-Key, for the runner to store its reply. */
+export function idempotencyOf(req: FastifyRequest): { key: string; fingerprint: string } | undefined { return pending.get(req); }
+/** The runner stored this request's reply with its change: nothing left to store on send. */
+export function markStored(req: FastifyRequest): void { stored.add(req); }
 
 export function registerIdempotency(app: FastifyInstance, store: Store) {
   const inFlight = new Set<string>();
@@ -36,13 +46,15 @@ export function registerIdempotency(app: FastifyInstance, store: Store) {
       return sendProblem(req, reply, { code: 'service.unavailable', message: 'a request with this Idempotency-Key is in progress' });
     }
     inFlight.add(key);
+    pending.set(req, { key, fingerprint: fingerprint(req) });
   });
 
   app.addHook('onSend', async (req, reply, payload) => {
     const key = keyOf(req);
     if (!key || !inFlight.has(key) || reply.getHeader('idempotent-replayed')) return payload;
     inFlight.delete(key);
-    // Server errors are not stored: the client should be able to retry them.
+    if (stored.has(req)) return payload;
+    // Replies no command stored (a request refused before any use case ran). Server errors are not stored: the client should be able to retry them.
     if (reply.statusCode < 500 && typeof payload === 'string') {
       store.idempotency.put(key, { fingerprint: fingerprint(req), status: reply.statusCode, body: payload });
     }

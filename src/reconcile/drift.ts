@@ -3,11 +3,9 @@
 // /proc/self/maps; memslots asked of the kernel one by one, memslot-probe.ts), and the other
 // way round: kvm fds, gmem mappings and memslots the process holds that the ledger lacks.
 // Read-only: it reports each difference with its kind; repair.ts acts on them.
-import { asc, inArray } from 'drizzle-orm';
 import type { HeldFd, MemoryRegion } from '../kvm/kvm-host.js';
 import { MEM } from '../kvm/uapi.js';
 import { listMemslots, memslotExists } from '../kvm/memslot-probe.js';
-import { files } from '../store/schema.js';
 import type { BindingRow, FileRow } from '../store/rows.js';
 import type { ServiceContext } from '../services/context.js';
 import { memslotRegion } from '../services/memslots.js';
@@ -94,7 +92,7 @@ export function detectDrift(ctx: ServiceContext, opts: { sweepSlots?: boolean } 
     }
   }
 
-  const liveFiles: FileRow[] = store.ledger.db.select().from(files).where(inArray(files.state, ['open', 'pending'])).orderBy(asc(files.id)).all();
+  const liveFiles: FileRow[] = store.files.allLive();
   for (const f of liveFiles) {
     if (heldVms.has(f.vmId) && heldInodes.has(f.inodeId)) continue;
     add({ kind: 'file_orphaned', fileId: f.id, vmId: f.vmId, inodeId: f.inodeId, repairable: true,
@@ -135,7 +133,7 @@ export function detectDrift(ctx: ServiceContext, opts: { sweepSlots?: boolean } 
       }
     }
   }
-  for (const vmId of [...registry.memslots.keys()]) if (!heldVms.has(vmId)) registry.memslots.delete(vmId);
+  for (const vmId of [...registry.memslots.keys()]) if (!heldVms.has(vmId)) registry.forgetMemslots(vmId);
 
   for (const intent of store.intents.listOpen()) {
     add({ kind: 'intent_open', intentId: intent.id, repairable: false,

@@ -6,8 +6,10 @@
 // what it was doing; then everything not held is marked lost (lost.ts). One transaction.
 import type { IntentRow } from '../store/rows.js';
 import type { Caller, ServiceContext } from '../services/context.js';
-import { event } from '../services/outcomes.js';
-import { markUnheld, type HoldersLookup, type LostCause, type LostReport } from './lost.js';
+import { ok } from '../domain/result.js';
+import { runNow } from '../services/pipeline/run.js';
+import type { Recorder } from '../services/pipeline/recorder.js';
+import { recordUnheld, type HoldersLookup, type LostCause, type LostReport } from './lost.js';
 
 /** Start-up work is done by gmemd itself, not on anyone's request. */
 export const SYSTEM_CALLER: Caller = { actor: 'gmemd', requestId: null };
@@ -28,29 +30,37 @@ export interface StartupReport {
   events: { from: number; to: number } | null;
 }
 
-export function resolveOpenIntents(ctx: ServiceContext, caller: Caller): IntentResolution[] {
+/** Resolves every open intent as abandoned, through `rec` (the record of the start-up command). */
+export function recordOpenIntents(ctx: ServiceContext, rec: Recorder): IntentResolution[] {
   const { store } = ctx;
-  return store.uow.run(() => store.intents.listOpen().map((intent) => {
+  return store.intents.listOpen().map((intent) => {
     store.intents.finish(intent.id, 'resolved');
-    store.chain.append(event(caller, 'reconcile.intent', subjectsOf(intent), {
+    rec.event('reconcile.intent', subjectsOf(intent), {
       intentId: intent.id, kind: intent.kind, openedAt: intent.createdAt, resolution: 'abandoned',
       reason: 'the process ended before the operation recorded its outcome; the ledger keeps the state from before it',
       payload: intent.payload,
-    }));
+    });
     return { intentId: intent.id, kind: intent.kind, openedAt: intent.createdAt, resolution: 'abandoned' as const };
-  }));
+  });
 }
 
+/** The record of a start-up (or adoption) reconcile: open intents resolved, then what is not held marked lost. */
+export function recordStartup(ctx: ServiceContext, rec: Recorder, cause: LostCause, holders?: HoldersLookup): { intents: IntentResolution[]; lost: LostReport } {
+  return { intents: recordOpenIntents(ctx, rec), lost: recordUnheld(ctx, rec, cause, holders) };
+}
+
+/** Before anything is served: one command, one transaction. */
 export function startupReconcile(ctx: ServiceContext, opts: { cause?: LostCause; holders?: HoldersLookup } = {}): StartupReport {
   const { store } = ctx;
   const cause = opts.cause ?? 'startup';
   const before = store.chain.getHead().seq;
-  const { intents, lost } = store.uow.run(() => ({
-    intents: resolveOpenIntents(ctx, SYSTEM_CALLER),
-    lost: markUnheld(ctx, SYSTEM_CALLER, cause, opts.holders),
-  }));
+  const r = runNow(ctx, SYSTEM_CALLER, {
+    action: 'reconcile.lost', keys: 'global', maintenance: true,
+    decide: () => ok({ record: (rec) => recordStartup(ctx, rec, cause, opts.holders) }),
+  });
+  if (!r.ok) throw new Error(`start-up reconcile: ${r.error.message}`);
   const after = store.chain.getHead().seq;
-  return { at: ctx.now(), cause, intents, lost, events: after > before ? { from: before + 1, to: after } : null };
+  return { at: ctx.now(), cause, ...r.value, events: after > before ? { from: before + 1, to: after } : null };
 }
 
 /** The ledger ids an intent's payload names, as event subjects (so events-by-VM finds it). */

@@ -6,10 +6,24 @@ import type { KvmHost } from '../kvm/kvm-host.js';
 import type { Store } from '../store/store.js';
 import { KernelRegistry } from './kernel-registry.js';
 import { isCrashPoint, type CrashPoint } from './crash-points.js';
+import { PipelineState } from './pipeline/state.js';
+import type { Result } from '../domain/result.js';
 
 export interface Caller {
   actor: string;
   requestId: string | null;
+  /** Set by the HTTP layer for a request with an Idempotency-Key: the runner stores the reply
+   *  in the same transaction as the change, and the route sends exactly what was stored. */
+  reply?: ReplySlot;
+}
+
+export interface RenderedReply { status: number; body: string }
+
+export interface ReplySlot {
+  key: string;
+  fingerprint: string;
+  render(result: Result<unknown>): RenderedReply;
+  rendered?: RenderedReply;
 }
 
 export const LOCAL_CALLER: Caller = { actor: 'local', requestId: null };
@@ -18,6 +32,8 @@ export interface ServiceContext {
   store: Store;
   kvm: KvmHost;
   registry: KernelRegistry;
+  /** Key locks of in-flight commands, and whether writes are refused (services/pipeline). */
+  pipeline: PipelineState;
   now: () => number;
   /** Named step boundaries of multi-step operations; a test-only fault plan may crash there. */
   crashPoint: (name: CrashPoint) => void;
@@ -28,7 +44,7 @@ export function createContext(store: Store, kvm: KvmHost, opts: { crashAt?: stri
   // A misspelt point would never fire and the test would pass for the wrong reason.
   if (crashAt !== null && !isCrashPoint(crashAt)) throw new Error(`GMEMD_TEST_CRASH_AT names no crash point: ${crashAt}`);
   return {
-    store, kvm, registry: new KernelRegistry(), now: store.now,
+    store, kvm, registry: new KernelRegistry(), pipeline: new PipelineState(), now: store.now,
     crashPoint: crashAt
       // SIGKILL, not an exception: the point is to die exactly as a crash would, with no
       // cleanup and no chance for a transaction to commit.

@@ -5,6 +5,8 @@
 export const CRASH_POINTS = {
   'binding.create:before_kernel': 'bind',
   'binding.create:kernel': 'bind',
+  // After the record is durable, before the reply leaves: a replay must find the stored reply.
+  'binding.create:recorded': 'bind',
   'binding.delete:kernel': 'unbind',
   'file.share:before_commit': 'share',
   'file.narrow:intent': 'narrow',

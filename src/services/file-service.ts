@@ -6,7 +6,7 @@ import { checkFileRange } from '../domain/ranges.js';
 import { FALLOC } from '../kvm/uapi.js';
 import type { FileRow, InodeRow } from '../store/rows.js';
 import type { Caller, ServiceContext } from './context.js';
-import { check, event, failKernel } from './outcomes.js';
+import { run } from './pipeline/run.js';
 
 export interface RangeInput { offset: number; length: number }
 
@@ -16,22 +16,30 @@ export function fileWithInode(ctx: ServiceContext, fileId: string): Result<{ fil
   return ok({ file, inode: ctx.store.inodes.get(file.inodeId)! });
 }
 
-function fallocate(ctx: ServiceContext, caller: Caller, fileId: string, input: RangeInput, punch: boolean): Result<{ file: FileRow; offset: number; length: number }> {
+function fallocate(ctx: ServiceContext, caller: Caller, fileId: string, input: RangeInput, punch: boolean): Promise<Result<{ file: FileRow; offset: number; length: number }>> {
   const action = punch ? 'inode.punch_hole' : 'inode.allocate';
-  const found = check(ctx, caller, action, { fileId }, fileWithInode(ctx, fileId));
-  if (!found.ok) return found;
-  const { file, inode } = found.value;
-  const subjects = { vmId: file.vmId, inodeId: inode.id, fileId };
-  const allowed = check(ctx, caller, action, subjects, checkCanAllocate(file));
-  if (!allowed.ok) return allowed;
-  const range = check(ctx, caller, action, subjects, checkFileRange(input.offset, input.length, inode.size));
-  if (!range.ok) return range;
-  const gm = ctx.registry.gmem(inode.id)!;
-  const mode = punch ? FALLOC.PUNCH_HOLE | FALLOC.KEEP_SIZE : FALLOC.KEEP_SIZE;
-  const r = ctx.kvm.fallocate(gm.fd, mode, BigInt(input.offset), BigInt(input.length));
-  if (!r.ok) return failKernel(ctx, caller, action, subjects, r.error, { ...input });
-  ctx.store.uow.run(() => ctx.store.chain.append(event(caller, action, subjects, { ...input })));
-  return ok({ file, ...input });
+  return run(ctx, caller, {
+    action, subjects: { fileId }, keys: [],
+    decide: (scope) => {
+      const found = fileWithInode(ctx, fileId);
+      if (!found.ok) return found;
+      const { file, inode } = found.value;
+      scope.about({ vmId: file.vmId, inodeId: inode.id });
+      const allowed = checkCanAllocate(file);
+      if (!allowed.ok) return allowed;
+      const range = checkFileRange(input.offset, input.length, inode.size);
+      if (!range.ok) return range;
+      const gm = ctx.registry.gmem(inode.id)!;
+      const mode = punch ? FALLOC.PUNCH_HOLE | FALLOC.KEEP_SIZE : FALLOC.KEEP_SIZE;
+      return ok({
+        details: { ...input },
+        // Allocation and a punched hole cannot be taken back: a failed record leaves them
+        // (they change contents, not who can reach them) and writes stop until a reconcile.
+        steps: [{ id: 'fallocate', run: () => ctx.kvm.fallocate(gm.fd, mode, BigInt(input.offset), BigInt(input.length)) }],
+        record: (rec) => { rec.event(action, scope.subjects, { ...input }); return { file, ...input }; },
+      });
+    },
+  });
 }
 
 export const allocate = (ctx: ServiceContext, caller: Caller, fileId: string, input: RangeInput) =>

@@ -45,8 +45,6 @@ export function hostInfo(ctx: ServiceContext): Result<HostInfo> {
   // userspace_addr on this host). Binding one is refused with inode.not_guest_reachable.
   const privateReachable = privateGmemReachable(DEFAULT_VM_TYPE, c.vmTypes);
   const [soft, hard] = procLimit('Max open files');
-  const { sqlite } = ctx.store.ledger;
-  const count = (sql: string) => (sqlite.prepare(sql).get() as { n: number }).n;
   return ok({
     backend: ctx.kvm.backend,
     capabilities: { ...c, shareableInodes: shareable, readonlyViews, privateMemVmTypes: privateMemVmTypes(c.vmTypes), privateInodesGuestReachable: privateReachable },
@@ -60,8 +58,8 @@ export function hostInfo(ctx: ServiceContext): Result<HostInfo> {
     limits: { nofileSoft: soft, nofileHard: hard, memslotsPerVm: c.nrMemslots },
     memory: { hostTotalBytes: meminfo('MemTotal'), unevictableBytes: meminfo('Unevictable'), liveInodeBytes: ctx.store.inodes.liveBytes() },
     ledger: {
-      vmsActive: count("SELECT count(*) n FROM vms WHERE state = 'active'"),
-      inodesLive: count("SELECT count(*) n FROM inodes WHERE state = 'live'"),
+      vmsActive: ctx.store.vms.countByState('active'),
+      inodesLive: ctx.store.inodes.countLive(),
       events: ctx.store.chain.getHead().seq,
     },
   });

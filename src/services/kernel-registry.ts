@@ -38,6 +38,12 @@ export class KernelRegistry {
     return out;
   }
 
+  addVm(vmId: string, fd: number): void { this.vms.set(vmId, fd); }
+  /** Forgets a VM's fd and the memslots tracked on it (closing the fd is the caller's). */
+  dropVm(vmId: string): void { this.vms.delete(vmId); this.memslots.delete(vmId); }
+  /** Forgets the memslots tracked on a VM this process no longer holds. */
+  forgetMemslots(vmId: string): void { this.memslots.delete(vmId); }
+
   trackMemslot(vmId: string, region: MemoryRegion): void {
     let slots = this.memslots.get(vmId);
     if (!slots) this.memslots.set(vmId, (slots = new Map()));

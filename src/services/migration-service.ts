@@ -6,7 +6,7 @@ import { planMigration, type MigrationPlan } from '../domain/migration-plan.js';
 import { newId } from '../store/ids.js';
 import type { FileRow, MigrationRow } from '../store/rows.js';
 import type { Caller, ServiceContext } from './context.js';
-import { check, deny, event } from './outcomes.js';
+import { run } from './pipeline/run.js';
 import { activeVm } from './vm-service.js';
 
 export function buildPlan(ctx: ServiceContext, sourceVmId: string, targetVmId: string): Result<MigrationPlan> {
@@ -18,40 +18,43 @@ export function buildPlan(ctx: ServiceContext, sourceVmId: string, targetVmId: s
   return planMigration(files, store.bindings.activeByVm(sourceVmId), store.bindings.activeByVm(targetVmId), targetInodes);
 }
 
-export function prepareMigration(ctx: ServiceContext, caller: Caller, input: { sourceVmId: string; targetVmId: string }): Result<MigrationRow> {
+export function prepareMigration(ctx: ServiceContext, caller: Caller, input: { sourceVmId: string; targetVmId: string }): Promise<Result<MigrationRow>> {
   const { store } = ctx;
-  const subjects = { vmId: input.sourceVmId };
-  const denyWith = (code: 'migration.same_vm' | 'migration.vm_busy', message: string, details?: Record<string, unknown>) =>
-    deny(ctx, caller, 'migration.prepare', subjects, { code, message, details });
-  if (input.sourceVmId === input.targetVmId) return denyWith('migration.same_vm', 'source and target are the same VM');
-  for (const id of [input.sourceVmId, input.targetVmId]) {
-    const vm = check(ctx, caller, 'migration.prepare', subjects, activeVm(ctx, id));
-    if (!vm.ok) return vm;
-    const busy = store.migrations.unfinishedFor(id);
-    if (busy) return denyWith('migration.vm_busy', `VM ${id} takes part in migration ${busy.id}`, { migrationId: busy.id });
-  }
-  const plan = check(ctx, caller, 'migration.prepare', subjects, buildPlan(ctx, input.sourceVmId, input.targetVmId));
-  if (!plan.ok) return plan;
-
-  const t = ctx.now();
-  const mig: MigrationRow = {
-    id: newId('mig', t), sourceVmId: input.sourceVmId, targetVmId: input.targetVmId, kind: 'migration',
-    state: 'prepared', plan: plan.value, createdAt: t, endedAt: null,
-  };
-  store.uow.run(() => {
-    store.migrations.insert(mig);
-    for (const f of plan.value.files) {
-      const source = store.files.get(f.sourceFileId)!;
-      const pending: FileRow = {
-        id: newId('file', t), inodeId: f.inodeId, vmId: input.targetVmId, role: f.role, permissions: f.permissions,
-        grantedByFileId: source.grantedByFileId, migrationId: mig.id, state: 'pending', createdAt: t, endedAt: null,
-      };
-      store.files.insert(pending);
-    }
-    store.chain.append(event(caller, 'migration.prepare', { vmId: input.sourceVmId, migrationId: mig.id },
-      { sourceVmId: input.sourceVmId, targetVmId: input.targetVmId, files: plan.value.files.length, memslots: plan.value.memslots.length }));
+  return run(ctx, caller, {
+    action: 'migration.prepare', subjects: { vmId: input.sourceVmId }, keys: 'global',
+    decide: () => {
+      if (input.sourceVmId === input.targetVmId) return err('migration.same_vm', 'source and target are the same VM');
+      for (const id of [input.sourceVmId, input.targetVmId]) {
+        const vm = activeVm(ctx, id);
+        if (!vm.ok) return vm;
+        const busy = store.migrations.unfinishedFor(id);
+        if (busy) return err('migration.vm_busy', `VM ${id} takes part in migration ${busy.id}`, { migrationId: busy.id });
+      }
+      const plan = buildPlan(ctx, input.sourceVmId, input.targetVmId);
+      if (!plan.ok) return plan;
+      return ok({
+        record: (rec) => {
+          const t = rec.time;
+          const mig: MigrationRow = {
+            id: newId('mig', t), sourceVmId: input.sourceVmId, targetVmId: input.targetVmId, kind: 'migration',
+            state: 'prepared', plan: plan.value, createdAt: t, endedAt: null,
+          };
+          store.migrations.insert(mig);
+          for (const f of plan.value.files) {
+            const source = store.files.get(f.sourceFileId)!;
+            const pending: FileRow = {
+              id: newId('file', t), inodeId: f.inodeId, vmId: input.targetVmId, role: f.role, permissions: f.permissions,
+              grantedByFileId: source.grantedByFileId, migrationId: mig.id, state: 'pending', createdAt: t, endedAt: null,
+            };
+            store.files.insert(pending);
+          }
+          rec.event('migration.prepare', { vmId: input.sourceVmId, migrationId: mig.id },
+            { sourceVmId: input.sourceVmId, targetVmId: input.targetVmId, files: plan.value.files.length, memslots: plan.value.memslots.length });
+          return mig;
+        },
+      });
+    },
   });
-  return ok(mig);
 }
 
 export function preparedMigration(ctx: ServiceContext, id: string): Result<MigrationRow> {
@@ -61,15 +64,21 @@ export function preparedMigration(ctx: ServiceContext, id: string): Result<Migra
   return ok(mig);
 }
 
-export function abortMigration(ctx: ServiceContext, caller: Caller, id: string): Result<MigrationRow> {
+export function abortMigration(ctx: ServiceContext, caller: Caller, id: string): Promise<Result<MigrationRow>> {
   const { store } = ctx;
-  const mig = check(ctx, caller, 'migration.abort', { migrationId: id }, preparedMigration(ctx, id));
-  if (!mig.ok) return mig;
-  const t = ctx.now();
-  store.uow.run(() => {
-    for (const f of store.files.byMigration(id)) if (f.state === 'pending') store.files.update(f.id, { state: 'closed', endedAt: t });
-    store.migrations.setState(id, 'aborted', t);
-    store.chain.append(event(caller, 'migration.abort', { vmId: mig.value.sourceVmId, migrationId: id }, { targetVmId: mig.value.targetVmId }));
+  return run(ctx, caller, {
+    action: 'migration.abort', subjects: { migrationId: id }, keys: 'global',
+    decide: () => {
+      const mig = preparedMigration(ctx, id);
+      if (!mig.ok) return mig;
+      return ok({
+        record: (rec) => {
+          for (const f of store.files.byMigration(id)) if (f.state === 'pending') store.files.update(f.id, { state: 'closed', endedAt: rec.time });
+          store.migrations.setState(id, 'aborted', rec.time);
+          rec.event('migration.abort', { vmId: mig.value.sourceVmId, migrationId: id }, { targetVmId: mig.value.targetVmId });
+          return store.migrations.get(id)!;
+        },
+      });
+    },
   });
-  return ok(store.migrations.get(id)!);
 }

@@ -5,32 +5,40 @@ import { err, ok, type Result } from '../domain/result.js';
 import { probeCodeGpa, probeSlot } from '../domain/slots.js';
 import type { ProbeOutcome } from '../kvm/kvm-host.js';
 import type { Caller, ServiceContext } from './context.js';
-import { check, event, failKernel } from './outcomes.js';
+import { run } from './pipeline/run.js';
 import { activeVm } from './vm-service.js';
 
 export const PROBE_GPA_LIMIT = 2 ** 32;
 
 export interface ProbeInput { gpa: number; write?: number }
 
-export function probeVm(ctx: ServiceContext, caller: Caller, vmId: string, input: ProbeInput): Result<ProbeOutcome & { gpa: number }> {
+export function probeVm(ctx: ServiceContext, caller: Caller, vmId: string, input: ProbeInput): Promise<Result<ProbeOutcome & { gpa: number }>> {
   const { store } = ctx;
-  const subjects = { vmId };
-  const vm = check(ctx, caller, 'vm.probe', subjects, activeVm(ctx, vmId));
-  if (!vm.ok) return vm;
-  const checked = check(ctx, caller, 'vm.probe', subjects, input.gpa >= PROBE_GPA_LIMIT
-    ? err('probe.out_of_range', `the probe reaches guest addresses below 4 GiB (protected mode without paging); ${input.gpa} is above`, { limit: PROBE_GPA_LIMIT })
-    : ok(true));
-  if (!checked.ok) return checked;
-  const slots = store.bindings.activeByVm(vmId);
-  const codeGpa = probeCodeGpa(slots, input.gpa);
-  const codeSlot = probeSlot(slots.map((b) => b.slot));
-  if (codeGpa === undefined || codeSlot === undefined) {
-    return check(ctx, caller, 'vm.probe', subjects, err('probe.no_code_page', 'no free guest page or memslot for the probe\'s code'));
-  }
-  const r = ctx.kvm.probe(ctx.registry.vmFd(vmId)!, {
-    gpa: BigInt(input.gpa), codeGpa: BigInt(codeGpa), codeSlot, ...(input.write !== undefined ? { write: input.write } : {}),
+  return run(ctx, caller, {
+    // Decision and probe run in one synchronous turn; bindings still being recorded are claimed.
+    action: 'vm.probe', subjects: { vmId }, keys: [],
+    decide: () => {
+      const vm = activeVm(ctx, vmId);
+      if (!vm.ok) return vm;
+      if (input.gpa >= PROBE_GPA_LIMIT) {
+        return err('probe.out_of_range', `the probe reaches guest addresses below 4 GiB (protected mode without paging); ${input.gpa} is above`, { limit: PROBE_GPA_LIMIT });
+      }
+      const slots = store.bindings.claimedByVm(vmId);
+      const codeGpa = probeCodeGpa(slots, input.gpa);
+      const codeSlot = probeSlot(slots.map((b) => b.slot));
+      if (codeGpa === undefined || codeSlot === undefined) return err('probe.no_code_page', 'no free guest page or memslot for the probe\'s code');
+      return ok({
+        details: { gpa: input.gpa },
+        // The probe removes its own code memslot before it returns: nothing to undo.
+        steps: [{ id: 'probe', effect: false, run: () => ctx.kvm.probe(ctx.registry.vmFd(vmId)!, {
+          gpa: BigInt(input.gpa), codeGpa: BigInt(codeGpa), codeSlot, ...(input.write !== undefined ? { write: input.write } : {}),
+        }) }],
+        record: (rec, log) => {
+          const seen = log.value<ProbeOutcome>('probe');
+          rec.event('vm.probe', { vmId }, { gpa: input.gpa, write: input.write ?? null, ...seen });
+          return { ...seen, gpa: input.gpa };
+        },
+      });
+    },
   });
-  if (!r.ok) return failKernel(ctx, caller, 'vm.probe', subjects, r.error, { gpa: input.gpa });
-  store.uow.run(() => store.chain.append(event(caller, 'vm.probe', subjects, { gpa: input.gpa, write: input.write ?? null, ...r.value })));
-  return ok({ ...r.value, gpa: input.gpa });
 }

@@ -3,33 +3,37 @@ import { err, ok, type Result } from '../domain/result.js';
 import { newId } from '../store/ids.js';
 import type { VmRow } from '../store/rows.js';
 import type { Caller, ServiceContext } from './context.js';
-import { deny, event, failKernel } from './outcomes.js';
-import { closeFiles, type ClosedSummary } from './teardown.js';
+import { run } from './pipeline/run.js';
+import { closeFilesPlan, type ClosedSummary } from './teardown.js';
 
 export interface CreateVmInput { name: string; labels?: Record<string, string> }
 
-export function createVm(ctx: ServiceContext, caller: Caller, input: CreateVmInput): Result<VmRow> {
-  const { store, kvm } = ctx;
-  if (store.vms.findActiveByName(input.name)) {
-    return deny(ctx, caller, 'vm.create', {}, { code: 'vm.name_taken', message: `an active VM is named ${input.name}`, details: { name: input.name } });
-  }
-  const fd = kvm.createVm(0);
-  if (!fd.ok) return failKernel(ctx, caller, 'vm.create', {}, fd.error, { name: input.name });
-  const row: VmRow = {
-    id: newId('vm'), name: input.name, labels: input.labels ?? {}, vmType: 0, state: 'active',
-    createdAt: ctx.now(), endedAt: null,
-  };
-  try {
-    store.uow.run(() => {
-      store.vms.insert(row);
-      store.chain.append(event(caller, 'vm.create', { vmId: row.id }, { name: row.name, labels: row.labels }));
-    });
-  } catch (e) {
-    kvm.close(fd.value); // nothing recorded: the kernel VM must not outlive the failed write
-    throw e;
-  }
-  ctx.registry.vms.set(row.id, fd.value);
-  return ok(row);
+export function createVm(ctx: ServiceContext, caller: Caller, input: CreateVmInput): Promise<Result<VmRow>> {
+  const { store, kvm, registry } = ctx;
+  const id = newId('vm');
+  return run(ctx, caller, {
+    action: 'vm.create',
+    // Two creates of one name must not both pass the check before either is recorded.
+    keys: [`vm.name:${input.name}`],
+    decide: () => {
+      if (store.vms.findActiveByName(input.name)) return err('vm.name_taken', `an active VM is named ${input.name}`, { name: input.name });
+      return ok({
+        details: { name: input.name },
+        steps: [{
+          id: 'vm',
+          run: () => { const fd = kvm.createVm(0); if (fd.ok) registry.addVm(id, fd.value); return fd; },
+          // Nothing recorded: the kernel VM must not outlive the failed write.
+          undo: () => { const fd = registry.vmFd(id); registry.dropVm(id); return fd === undefined ? ok(undefined) : kvm.close(fd); },
+        }],
+        record: (rec) => {
+          const row: VmRow = { id, name: input.name, labels: input.labels ?? {}, vmType: 0, state: 'active', createdAt: rec.time, endedAt: null };
+          store.vms.insert(row);
+          rec.event('vm.create', { vmId: row.id }, { name: row.name, labels: row.labels });
+          return row;
+        },
+      });
+    },
+  });
 }
 
 export function activeVm(ctx: ServiceContext, vmId: string): Result<VmRow> {
@@ -44,24 +48,35 @@ export function activeVm(ctx: ServiceContext, vmId: string): Result<VmRow> {
   return ok(vm);
 }
 
-export function destroyVm(ctx: ServiceContext, caller: Caller, vmId: string): Result<ClosedSummary> {
+export function destroyVm(ctx: ServiceContext, caller: Caller, vmId: string): Promise<Result<ClosedSummary>> {
   const { store } = ctx;
-  const vm = activeVm(ctx, vmId);
-  if (!vm.ok) return deny(ctx, caller, 'vm.destroy', { vmId }, vm.error);
-  const mig = store.migrations.unfinishedFor(vmId);
-  if (mig) {
-    return deny(ctx, caller, 'vm.destroy', { vmId, migrationId: mig.id },
-      { code: 'vm.in_migration', message: `VM ${vmId} takes part in migration ${mig.id}; commit or abort it first`, details: { migrationId: mig.id } });
-  }
-  const files = store.files.byVm(vmId);
-  const intent = store.uow.run(() => store.intents.open('vm.destroy', { vmId, files: files.map((f) => f.id) }));
-  ctx.crashPoint('vm.destroy:intent');
-  const summary = closeFiles(ctx, caller, files, 'file.close', intent.id, () => {
-    store.vms.setState(vmId, 'destroyed', ctx.now());
-    store.chain.append(event(caller, 'vm.destroy', { vmId }));
+  return run(ctx, caller, {
+    action: 'vm.destroy', subjects: { vmId }, keys: 'global',
+    decide: (scope) => {
+      const vm = activeVm(ctx, vmId);
+      if (!vm.ok) return vm;
+      const mig = store.migrations.unfinishedFor(vmId);
+      if (mig) {
+        scope.about({ migrationId: mig.id });
+        return err('vm.in_migration', `VM ${vmId} takes part in migration ${mig.id}; commit or abort it first`, { migrationId: mig.id });
+      }
+      const files = store.files.byVm(vmId);
+      const close = closeFilesPlan(ctx, files, 'file.close');
+      return ok({
+        intent: { kind: 'vm.destroy', payload: { vmId, files: files.map((f) => f.id) }, crash: 'vm.destroy:intent' },
+        steps: close.steps,
+        record: (rec, log) => {
+          const summary = close.record(rec, log);
+          store.vms.setState(vmId, 'destroyed', rec.time);
+          rec.event('vm.destroy', { vmId });
+          return summary;
+        },
+        afterRecord: 'vm.destroy:recorded',
+        afterCommit: () => {
+          const fd = ctx.registry.vmFd(vmId);
+          if (fd !== undefined) { ctx.kvm.close(fd); ctx.registry.dropVm(vmId); }
+        },
+      });
+    },
   });
-  ctx.crashPoint('vm.destroy:recorded');
-  const fd = ctx.registry.vmFd(vmId);
-  if (fd !== undefined) { ctx.kvm.close(fd); ctx.registry.vms.delete(vmId); }
-  return ok(summary);
 }

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type Database from 'better-sqlite3';
 
-export type Outcome = 'ok' | 'denied' | 'failed';
+export type { Outcome } from '../domain/vocabulary.js';
+import type { Outcome } from '../domain/vocabulary.js';
 
 export interface EventInput {
   action: string;
@@ -75,6 +76,18 @@ export class AuditChain {
   onAppend(hook: AppendHook): () => void {
     this.hooks.push(hook);
     return () => { const i = this.hooks.indexOf(hook); if (i >= 0) this.hooks.splice(i, 1); };
+  }
+
+  /** Re-reads the head from the table: another process (a handover successor) appended to it. */
+  reloadHead(): void {
+    const last = this.sqlite.prepare('SELECT seq, hash, time FROM events ORDER BY seq DESC LIMIT 1').get() as (ChainHead & { time: number }) | undefined;
+    this.head = last ? { seq: last.seq, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
+    this.lastTime = Math.max(this.lastTime, last?.time ?? 0);
+  }
+
+  /** Whether an event of `action` mentions `needle` in its details (a handover id). */
+  hasEvent(action: string, needle: string): boolean {
+    return this.sqlite.prepare('SELECT 1 FROM events WHERE action = ? AND instr(details, ?) > 0 LIMIT 1').get(action, needle) !== undefined;
   }
 
   /** Used by the unit of work to undo in-memory advances of a rolled-back transaction. */

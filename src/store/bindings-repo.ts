@@ -23,6 +23,27 @@ export class BindingsRepo {
       .orderBy(asc(bindings.id)).prepare();
   }
 
+  /**
+   * Bindings whose memslot the kernel already holds but whose record waits for its batch
+   * (group commit). Decisions read them with the recorded ones (claimedBy*), so two binds in
+   * one batch never pick one slot or overlapping ranges; reads served to clients do not.
+   */
+  private readonly claims = new Map<string, BindingRow>();
+
+  claim(row: BindingRow): () => void {
+    this.claims.set(row.id, row);
+    return () => { this.claims.delete(row.id); };
+  }
+
+  claimedByVm(vmId: string): BindingRow[] { return this.withClaims(this.activeByVm(vmId), (b) => b.vmId === vmId); }
+  claimedByInode(inodeId: string): BindingRow[] { return this.withClaims(this.activeByInode(inodeId), (b) => b.inodeId === inodeId); }
+
+  private withClaims(recorded: BindingRow[], match: (b: BindingRow) => boolean): BindingRow[] {
+    if (this.claims.size === 0) return recorded;
+    const seen = new Set(recorded.map((b) => b.id));
+    return [...recorded, ...[...this.claims.values()].filter((b) => match(b) && !seen.has(b.id))];
+  }
+
   get(id: string): BindingRow | undefined { return this.byId.get({ id }); }
   activeByVm(vmId: string): BindingRow[] { return this.activeOfVm.all({ vmId }); }
   activeByFile(fileId: string): BindingRow[] { return this.activeOfFile.all({ fileId }); }

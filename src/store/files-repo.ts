@@ -27,6 +27,11 @@ export class FilesRepo {
     this.db.update(files).set(set).where(eq(files.id, id)).run();
   }
 
+  /** Every open or pending file, oldest first (reconcile walks them all). */
+  allLive(): FileRow[] {
+    return this.db.select().from(files).where(inArray(files.state, ['open', 'pending'])).orderBy(asc(files.id)).all();
+  }
+
   byInode(inodeId: string, states: FileState[] = ['open', 'pending']): FileRow[] {
     return this.statesQuery('inode', states).all({ key: inodeId });
   }

@@ -37,6 +37,10 @@ export class InodesRepo {
   }
 
   /** Bytes of guest memory gmemd holds live, for GET /v1/host. */
+  countLive(): number {
+    return this.db.select({ n: sql<number>`count(*)` }).from(inodes).where(eq(inodes.state, 'live')).get()?.n ?? 0;
+  }
+
   liveBytes(): number {
     const r = this.db.select({ total: sql<number>`coalesce(sum(${inodes.size}), 0)` }).from(inodes)
       .where(eq(inodes.state, 'live')).get();

@@ -17,6 +17,10 @@ export class MigrationsRepo {
     this.db.update(migrations).set({ state, endedAt }).where(eq(migrations.id, id)).run();
   }
 
+  listByState(state: MigrationRow['state']): MigrationRow[] {
+    return this.db.select().from(migrations).where(eq(migrations.state, state)).orderBy(asc(migrations.id)).all();
+  }
+
   /** The unfinished migration a VM takes part in, as source or target. */
   unfinishedFor(vmId: string): MigrationRow | undefined {
     return this.db.select().from(migrations).where(and(eq(migrations.state, 'prepared'),

@@ -4,13 +4,15 @@
 // history (`destroyed`, `released`, `closed`, `deleted`, `lost`).
 import { sqliteTable, text, integer, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { sql } from 'drizzle-orm';
+import { BINDING_KINDS, BINDING_STATES, FILE_ROLES, FILE_STATES, INODE_STATES, INTENT_STATES, MIGRATION_KINDS,
+  MIGRATION_STATES, OUTCOMES, VM_STATES } from '../domain/vocabulary.js';
 
 export const vms = sqliteTable('vms', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
   labels: text('labels', { mode: 'json' }).$type<Record<string, string>>().notNull(),
   vmType: integer('vm_type').notNull().default(0),
-  state: text('state', { enum: ['active', 'destroyed', 'lost'] }).notNull(),
+  state: text('state', { enum: VM_STATES }).notNull(),
   createdAt: integer('created_at').notNull(),
   endedAt: integer('ended_at'),
 }, (t) => [
@@ -27,7 +29,7 @@ export const inodes = sqliteTable('inodes', {
   originVmId: text('origin_vm_id').notNull().references(() => vms.id),
   ownerVmId: text('owner_vm_id').notNull().references(() => vms.id),
   labels: text('labels', { mode: 'json' }).$type<Record<string, string>>().notNull(),
-  state: text('state', { enum: ['live', 'released', 'lost'] }).notNull(),
+  state: text('state', { enum: INODE_STATES }).notNull(),
   createdAt: integer('created_at').notNull(),
   endedAt: integer('ended_at'),
 }, (t) => [
@@ -39,12 +41,12 @@ export const files = sqliteTable('files', {
   id: text('id').primaryKey(),
   inodeId: text('inode_id').notNull().references(() => inodes.id),
   vmId: text('vm_id').notNull().references(() => vms.id),
-  role: text('role', { enum: ['owner', 'grantee'] }).notNull(),
+  role: text('role', { enum: FILE_ROLES }).notNull(),
   /** Sorted subset of read, write, allocate, share. */
   permissions: text('permissions', { mode: 'json' }).$type<string[]>().notNull(),
   grantedByFileId: text('granted_by_file_id'),
   migrationId: text('migration_id'),
-  state: text('state', { enum: ['open', 'pending', 'closed', 'lost'] }).notNull(),
+  state: text('state', { enum: FILE_STATES }).notNull(),
   createdAt: integer('created_at').notNull(),
   endedAt: integer('ended_at'),
 }, (t) => [
@@ -65,8 +67,8 @@ export const bindings = sqliteTable('bindings', {
   offset: integer('offset').notNull(),
   size: integer('size').notNull(),
   readonly: integer('readonly', { mode: 'boolean' }).notNull(),
-  kind: text('kind', { enum: ['gmem', 'view'] }).notNull(),
-  state: text('state', { enum: ['active', 'deleted', 'lost'] }).notNull(),
+  kind: text('kind', { enum: BINDING_KINDS }).notNull(),
+  state: text('state', { enum: BINDING_STATES }).notNull(),
   createdAt: integer('created_at').notNull(),
   endedAt: integer('ended_at'),
 }, (t) => [
@@ -80,8 +82,8 @@ export const migrations = sqliteTable('migrations', {
   id: text('id').primaryKey(),
   sourceVmId: text('source_vm_id').notNull().references(() => vms.id),
   targetVmId: text('target_vm_id').notNull().references(() => vms.id),
-  kind: text('kind', { enum: ['migration', 'handover'] }).notNull().default('migration'),
-  state: text('state', { enum: ['prepared', 'committed', 'aborted'] }).notNull(),
+  kind: text('kind', { enum: MIGRATION_KINDS }).notNull().default('migration'),
+  state: text('state', { enum: MIGRATION_STATES }).notNull(),
   plan: text('plan', { mode: 'json' }).$type<unknown>().notNull(),
   createdAt: integer('created_at').notNull(),
   endedAt: integer('ended_at'),
@@ -93,7 +95,7 @@ export const accessIntervals = sqliteTable('access_intervals', {
   inodeId: text('inode_id').notNull(),
   fileId: text('file_id').notNull(),
   vmId: text('vm_id').notNull(),
-  role: text('role', { enum: ['owner', 'grantee'] }).notNull(),
+  role: text('role', { enum: FILE_ROLES }).notNull(),
   permissions: text('permissions', { mode: 'json' }).$type<string[]>().notNull(),
   fromTime: integer('from_time').notNull(),
   fromSeq: integer('from_seq').notNull(),
@@ -110,7 +112,7 @@ export const events = sqliteTable('events', {
   time: integer('time').notNull(),
   actor: text('actor').notNull(),
   action: text('action').notNull(),
-  outcome: text('outcome', { enum: ['ok', 'denied', 'failed'] }).notNull(),
+  outcome: text('outcome', { enum: OUTCOMES }).notNull(),
   requestId: text('request_id'),
   vmId: text('vm_id'),
   inodeId: text('inode_id'),
@@ -146,7 +148,7 @@ export const intents = sqliteTable('intents', {
   id: text('id').primaryKey(),
   kind: text('kind').notNull(),
   payload: text('payload', { mode: 'json' }).$type<unknown>().notNull(),
-  state: text('state', { enum: ['open', 'done', 'resolved'] }).notNull(),
+  state: text('state', { enum: INTENT_STATES }).notNull(),
   createdAt: integer('created_at').notNull(),
   endedAt: integer('ended_at'),
 }, (t) => [index('intents_state_idx').on(t.state)]);

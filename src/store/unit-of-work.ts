@@ -1,26 +1,90 @@
-// The one place where transactions begin and end. Use cases hand it a synchronous function
-// that writes state and audit events; it runs as one IMMEDIATE transaction. Keeping the
-// boundary here is what lets concurrent requests later share a commit (group commit)
-// without touching the use cases. An async callback is refused: better-sqlite3 would commit
-// at its first await.
+// The one place where transactions begin and end. Two ways in:
+// - commit(work): group commit. Concurrent requests' writes queue up and run together in one
+//   IMMEDIATE transaction, one fsync (WAL, synchronous=FULL), flushed on setImmediate or when
+//   MAX_BATCH are queued. Each member runs in its own SAVEPOINT: a member that throws rolls
+//   back alone (and its audit-chain advances with it) while the others commit. The promise
+//   settles only after COMMIT returned, i.e. once the batch is durable.
+// - run(work): one synchronous transaction now (start-up, tools, tests). Anything queued is
+//   flushed first, so events keep the order in which their writes were handed over.
+// A member is synchronous by construction: no await and no ioctl can sit inside a batch.
 import type Database from 'better-sqlite3';
 import type { AuditChain } from './audit-chain.js';
 
+interface Member { work: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }
+
+const MAX_BATCH = 128;
+
+const synchronous = <T>(work: () => T): T => {
+  const result = work();
+  if (result instanceof Promise) throw new Error('a unit of work must be synchronous');
+  return result;
+};
+
 export class UnitOfWork {
-  constructor(private readonly sqlite: Database.Database, private readonly chain: AuditChain) {}
+  private queue: Member[] = [];
+  private scheduled = false;
+  private readonly savepoint: (work: () => unknown) => unknown;
+  /** Batches committed and members in them, for the bench and /metrics. */
+  readonly stats = { batches: 0, members: 0, failedMembers: 0 };
+
+  constructor(private readonly sqlite: Database.Database, private readonly chain: AuditChain) {
+    // better-sqlite3 runs a transaction function called inside another as a SAVEPOINT.
+    this.savepoint = sqlite.transaction((work: () => unknown) => synchronous(work));
+  }
 
   run<T>(work: () => T): T {
     if (this.sqlite.inTransaction) return work(); // nested: part of the caller's transaction
+    this.flush();
     const head = this.chain.getHead();
     try {
-      return this.sqlite.transaction(() => {
-        const result = work();
-        if (result instanceof Promise) throw new Error('a unit of work must be synchronous');
-        return result;
-      }).immediate();
+      return this.sqlite.transaction(() => synchronous(work)).immediate();
     } catch (e) {
       this.chain.resetHead(head);
       throw e;
     }
+  }
+
+  /** Queues `work` for the next batch; settles once the batch holding it is durable. */
+  commit<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      if (this.queue.length >= MAX_BATCH) this.flush();
+      else if (!this.scheduled) { this.scheduled = true; setImmediate(() => this.flush()); }
+    });
+  }
+
+  /** Writes everything queued as one transaction. Never throws: each member's promise carries its outcome. */
+  flush(): void {
+    this.scheduled = false;
+    if (this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    const batchHead = this.chain.getHead();
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this.sqlite.transaction(() => {
+        for (const m of batch) {
+          const head = this.chain.getHead();
+          try {
+            outcomes.push({ ok: true, value: this.savepoint(m.work) });
+          } catch (error) {
+            this.chain.resetHead(head); // the savepoint is rolled back: so is the chain's head
+            outcomes.push({ ok: false, error });
+          }
+        }
+      }).immediate();
+    } catch (error) {
+      // BEGIN or COMMIT failed (disk full, I/O error): nothing of the batch is durable.
+      this.chain.resetHead(batchHead);
+      for (const m of batch) m.reject(error);
+      return;
+    }
+    this.stats.batches += 1;
+    this.stats.members += batch.length;
+    batch.forEach((m, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) m.resolve(o.value);
+      else { this.stats.failedMembers += 1; m.reject(o.error); }
+    });
   }
 }

@@ -17,6 +17,10 @@ export class VmsRepo {
   get(id: string): VmRow | undefined { return this.byId.get({ id }); }
   findActiveByName(name: string): VmRow | undefined { return this.activeByName.get({ name }); }
 
+  countByState(state: VmState): number {
+    return this.db.select({ n: sql<number>`count(*)` }).from(vms).where(eq(vms.state, state)).get()?.n ?? 0;
+  }
+
   insert(row: VmRow): void { this.db.insert(vms).values(row).run(); }
 
   setState(id: string, state: VmState, endedAt: number | null): void {

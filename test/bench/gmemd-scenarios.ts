@@ -1,14 +1,14 @@
 // The gmemd side of section 2: setting up a VM and an inode over the real API, and the
 // bind/unbind cycle as an autocannon `requests` pair. Each in-flight cycle holds a "lane"
 // (its own 2 MiB of guest-physical space and of the inode), because two live gmem memslots
-// may overlap neither in GPA (EEXIST) nor in file offset (EINVAL); with 16 lanes and 10
-// connections there is always a free one.
+// may overlap neither in GPA (EEXIST) nor in file offset (EINVAL); with 64 lanes and up to
+// 64 connections there is always a free one.
 import type autocannon from 'autocannon';
 import { Samples } from './stats.js';
 
 const MiB = 1024 * 1024;
 const LANE = 2 * MiB;
-const LANES = 16;
+const LANES = 64;
 
 async function api<T>(base: string, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${base}${path}`, {
@@ -42,9 +42,13 @@ export async function setupBindTarget(base: string): Promise<string> {
 
 /** Deletes every active binding of the file: what a cut-off cycle left behind. */
 export async function unbindAll(base: string, fileId: string): Promise<void> {
-  await new Promise((r) => setTimeout(r, 200)); // let requests still in flight at stop() land
-  const page = await api<{ items: { id: string }[] }>(base, 'GET', `/v1/bindings?fileId=${fileId}&state=active&limit=100`);
-  for (const b of page.items) await api(base, 'DELETE', `/v1/bindings/${b.id}`);
+  // Requests still in flight at stop() land late on a loaded machine: wait until none has for a second.
+  for (let quiet = 0; quiet < 2;) {
+    await new Promise((r) => setTimeout(r, 500));
+    const page = await api<{ items: { id: string }[] }>(base, 'GET', `/v1/bindings?fileId=${fileId}&state=active&limit=100`);
+    for (const b of page.items) await api(base, 'DELETE', `/v1/bindings/${b.id}`);
+    quiet = page.items.length === 0 ? quiet + 1 : 0;
+  }
 }
 
 interface CycleContext { lane?: number; t0?: number; bindingId?: string }
@@ -90,4 +94,37 @@ export function bindCycleRequests(fileId: string) {
     },
   ];
   return { requests, count: () => cycles, latency: () => latency.percentiles() };
+}
+
+/**
+ * (e): the set-up mix, one step per request on each connection: create a VM, create an
+ * inode on it, share its owner file with a fixed VM, bind the owner file. Every request is
+ * one durable mutation; a failed step restarts the chain at the VM.
+ */
+export async function setupMixTarget(base: string): Promise<string> {
+  return (await api<{ id: string }>(base, 'POST', '/v1/vms', { name: 'bench-mix-grantee' })).id;
+}
+
+interface MixContext { vmId?: string; fileId?: string }
+
+export function mixRequests(granteeVmId: string) {
+  let n = 0;
+  const json = { 'content-type': 'application/json' };
+  const step = (build: (ctx: MixContext) => { path: string; body: unknown } | null, after?: (ctx: MixContext, body: string) => void): autocannon.Request => ({
+    method: 'POST', headers: json,
+    setupRequest: (req, context) => {
+      const b = build(context as MixContext);
+      // A missing id (an earlier step failed): a request that is refused, and the chain goes on.
+      return b ? { ...req, path: b.path, body: JSON.stringify(b.body) } : { ...req, path: '/v1/vms/vm_missing/probe', body: '{"gpa":0}' };
+    },
+    onResponse: (status, body, context) => { if (after && status < 300) after(context as MixContext, body); },
+  });
+  const requests: autocannon.Request[] = [
+    step(() => ({ path: '/v1/vms', body: { name: `mix-${process.pid}-${n++}` } }), (c, b) => { c.vmId = (JSON.parse(b) as { id: string }).id; c.fileId = undefined; }),
+    step((c) => (c.vmId ? { path: '/v1/inodes', body: { ownerVmId: c.vmId, size: 65536, shareable: true } } : null),
+      (c, b) => { c.fileId = (JSON.parse(b) as { file: { id: string } }).file.id; }),
+    step((c) => (c.fileId ? { path: `/v1/files/${c.fileId}/shares`, body: { vmId: granteeVmId, permissions: ['read'] } } : null)),
+    step((c) => (c.fileId ? { path: `/v1/files/${c.fileId}/bindings`, body: { gpa: 0, offset: 0, size: 65536 } } : null)),
+  ];
+  return { requests };
 }

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServerKind, ServerReady } from './http-server.js';
 import { runLoad, type LoadOptions, type LoadResult } from './load.js';
-import { bindCycleRequests, setupBindTarget, setupInodeTarget, unbindAll } from './gmemd-scenarios.js';
+import { bindCycleRequests, mixRequests, setupBindTarget, setupInodeTarget, setupMixTarget, unbindAll } from './gmemd-scenarios.js';
 
 const SERVER = fileURLToPath(new URL('./http-server.ts', import.meta.url));
 
-export type ScenarioId = 'a' | 'b' | 'c' | 'd';
+export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e';
 export interface ScenarioResult {
   id: ScenarioId;
   name: string;
@@ -96,6 +96,14 @@ export async function benchHttp(o: { seconds: number; warmupSeconds: number; con
     const r = await runLoad({ url, seconds, connections, requests: cycle.requests });
     record('c', 'gmemd bind/unbind cycle', '1 cycle = POST /v1/files/{id}/bindings + DELETE /v1/bindings/{id}',
       r, cycle.count() / r.seconds, cycle.latency());
+  });
+  await withServer('gmemd', async (s) => {
+    const grantee = await setupMixTarget(s.base);
+    const mix = mixRequests(grantee);
+    const url = s.base;
+    if (warmupSeconds > 0) await runLoad({ url, seconds: warmupSeconds, connections, requests: mix.requests });
+    const r = await runLoad({ url, seconds, connections, requests: mix.requests });
+    record('e', 'gmemd create-VM/create-inode/share/bind mix', '1 request = 1 durable mutation', r);
   });
   return { seconds, warmupSeconds, connections, gmemdBackend, scenarios: results };
 }

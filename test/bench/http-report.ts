@@ -10,6 +10,8 @@ export interface HttpRatios {
   cycleVsInsert: number;
   /** gmemd requests/s inside the cycle (each one durable transaction) vs baseline inserts/s. */
   cycleRequestsVsInsert: number;
+  /** (e) mix mutations/s vs baseline inserts/s. */
+  mixVsInsert: number;
 }
 
 const byId = (r: HttpReport, id: ScenarioId): ScenarioResult | undefined => r.scenarios.find((s) => s.id === id);
@@ -21,13 +23,14 @@ export function httpRatios(r: HttpReport): HttpRatios {
     readVsHello: rate('d') / rate('a'),
     cycleVsInsert: rate('c') / rate('b'),
     cycleRequestsVsInsert: (c?.load.reqPerSec ?? NaN) / rate('b'),
+    mixVsInsert: rate('e') / rate('b'),
   };
 }
 
 export function printHttp(r: HttpReport): void {
   const b = r.gmemdBackend;
   console.log(`   gmemd backend: ${b ? `${b.backend} (${b.note})` : 'unknown'}`);
-  const rows = ['a', 'b', 'c', 'd'].map((id) => byId(r, id as ScenarioId)).filter((s): s is ScenarioResult => !!s).map((s) => [
+  const rows = ['a', 'b', 'c', 'd', 'e'].map((id) => byId(r, id as ScenarioId)).filter((s): s is ScenarioResult => !!s).map((s) => [
     `(${s.id}) ${s.name}`,
     s.id === 'c' ? 'cycle' : 'request',
     fmtInt(s.opsPerSec),
@@ -48,8 +51,10 @@ export function printHttp(r: HttpReport): void {
   console.log(`     (d)/(a) gmemd GET inode vs hello-world GET, req/s:          ${fmtRatio(x.readVsHello)}`);
   console.log(`     (c)/(b) bind/unbind cycles/s vs fsync'd INSERT req/s:       ${fmtRatio(x.cycleVsInsert)}`);
   console.log(`             (c) requests/s vs (b) req/s (1 durable txn each):  ${fmtRatio(x.cycleRequestsVsInsert)}`);
+  console.log(`     (e)/(b) create-VM/inode/share/bind mix mutations/s vs INSERT:  ${fmtRatio(x.mixVsInsert)}`);
   console.log('     a cycle is 2 requests, each committing one WAL transaction (state row + audit event) with an fsync;');
-  console.log('     (b) commits one per request, so a purely fsync-bound gmemd would score 0.50 cycles and 1.00 requests.');
+  console.log('     (b) commits one per request; gmemd batches concurrent requests into one commit (group commit),');
+  console.log('     so its durable mutations/s can exceed (b): the target is >= 2.00 for (c) requests and (e), p99 <= 10 ms.');
   const bad = r.scenarios.filter((s) => s.load.non2xx > 0 || s.load.errors > 0);
   if (bad.length) console.log(`   WARNING: non-2xx or errors in ${bad.map((s) => `(${s.id})`).join(' ')}: those rates are suspect.`);
 }

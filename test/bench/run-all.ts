@@ -2,7 +2,7 @@
 // against baselines measured in the same run, then the audit ledger bench if present.
 // Results are ratios against those same-run baselines: these 2-core machines are too noisy
 // for absolute times to mean much on their own. JSON goes to test/bench/results/<timestamp>.json.
-// Env: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (1), BENCH_CONNECTIONS (10),
+// Env: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (1), BENCH_CONNECTIONS (32),
 // BENCH_KVM_ITERS (20000), BENCH_KVM_ROUNDS (5), BENCH_SKIP_AUDIT=1, BENCH_AUDIT_ARGS (passed to
 // audit-bench.ts), GMEMD_BACKEND (the gmemd server's backend, default auto).
 import { spawnSync } from 'node:child_process';
@@ -27,7 +27,7 @@ function envNumber(name: string, fallback: number): number {
 const settings = {
   seconds: envNumber('BENCH_SECONDS', 10),
   warmupSeconds: envNumber('BENCH_WARMUP_SECONDS', 1),
-  connections: envNumber('BENCH_CONNECTIONS', 10),
+  connections: envNumber('BENCH_CONNECTIONS', 32),
   kvmIterations: envNumber('BENCH_KVM_ITERS', 20_000),
   kvmRounds: Math.max(1, envNumber('BENCH_KVM_ROUNDS', 5)),
 };

@@ -131,15 +131,20 @@ describeBackends('VMs and inodes over HTTP', (kind) => {
   });
 
   test('lists paginate with limit and an opaque cursor', async () => {
-      for (let i = 0; i < 5; i++) await call(t.app, 'POST', '/v1/vms', { name: `page-${i}` });
+      const created: string[] = [];
+      for (let i = 0; i < 5; i++) created.push((await call(t.app, 'POST', '/v1/vms', { name: `page-${i}` })).json.id);
       const seen: string[] = [];
       let cursor: string | null = null;
+      let pages = 0;
       do {
+        pages += 1;
         const r: { json: { items: { id: string }[]; nextCursor: string | null } } = await call(t.app, 'GET', `/v1/vms?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
         assert.ok(r.json.items.length <= 2);
         seen.push(...r.json.items.map((v) => v.id));
         cursor = r.json.nextCursor;
       } while (cursor);
+      assert.ok(pages >= 3, `five VMs at two a page take at least three pages, not ${pages}`);
+      assert.deepEqual(created.filter((id) => !seen.includes(id)), [], 'every VM came back over the pages');
       assert.equal(new Set(seen).size, seen.length);
       assert.deepEqual(seen, [...seen].sort());
       assert.equal((await call(t.app, 'GET', '/v1/vms?cursor=garbage!')).json.code, 'request.invalid');

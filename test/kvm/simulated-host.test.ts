@@ -3,7 +3,9 @@
 // probed rows (kernel-probes/probe-gmem2.out), not what the implementation happens to do.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { readlinkSync } from 'node:fs';
 import { createSimulatedHost } from '../../src/kvm/simulated/sim-host.js';
+import { parseBackend, selectBackend } from '../../src/kvm/select-backend.js';
 import { CAP, MAP } from '../../src/kvm/uapi.js';
 import { GiB, MiB, RW, fails, fixture, ok, outcome } from './simulated-fixture.js';
 
@@ -31,8 +33,17 @@ describe('§1 capabilities and VM types', () => {
     for (let t = 1; t <= 6; t++) fails(host.createVm(t), 'EINVAL', 'KVM_CREATE_VM');
   });
 
-  test('§1 backend is reported as simulated', () => {
-    assert.equal(createSimulatedHost().backend, 'simulated');
+  test('§1 backend: GMEMD_BACKEND=simulated, and auto without a usable /dev/kvm, give the simulator and say why', () => {
+    const forced = selectBackend(parseBackend('simulated'));
+    assert.equal(forced.host.backend, 'simulated');
+    const fallback = selectBackend(parseBackend('auto'), '/nonexistent/kvm');
+    assert.equal(fallback.host.backend, 'simulated');
+    assert.match(fallback.note, /\/nonexistent\/kvm is unusable/);
+    // The simulator, not a relabelled native host: its VM fd is no kernel kvm-vm file.
+    const fd = ok(forced.host.createVm(0));
+    let link = '';
+    try { link = readlinkSync(`/proc/self/fd/${fd}`); } catch { /* no such fd in this process */ }
+    assert.notEqual(link, 'anon_inode:kvm-vm');
   });
 });
 

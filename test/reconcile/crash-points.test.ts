@@ -19,7 +19,7 @@ const POINTS = Object.keys(CRASH_POINTS) as CrashPoint[];
 
 /** The kind of intent a crash at each point leaves open (null: it falls outside any intent). */
 const OPEN_INTENT: Record<CrashPoint, string | null> = {
-  'binding.create:before_kernel': null, 'binding.create:kernel': null, 'binding.delete:kernel': null,
+  'binding.create:before_kernel': null, 'binding.create:kernel': null, 'binding.create:recorded': null, 'binding.delete:kernel': null,
   'file.share:before_commit': null,
   'file.narrow:intent': 'file.narrow', 'file.narrow:memslots_deleted': 'file.narrow',
   'file.revoke:intent': 'file.revoke', 'file.revoke:memslots_deleted': 'file.revoke', 'file.revoke:released': 'file.revoke',

@@ -12,13 +12,13 @@ describeBackends('binding service', (kind) => {
     test('a second binding over the same guest range is refused by the kernel: EEXIST', async () => {
       const t = await makeApp(kind);
       try {
-        const vm = createVm(t.ctx, LOCAL_CALLER, { name: 'k' });
+        const vm = await createVm(t.ctx, LOCAL_CALLER, { name: 'k' });
         assert.ok(vm.ok);
-        const ino = createInode(t.ctx, LOCAL_CALLER, { ownerVmId: vm.value.id, size: 4 * MiB });
+        const ino = await createInode(t.ctx, LOCAL_CALLER, { ownerVmId: vm.value.id, size: 4 * MiB });
         assert.ok(ino.ok);
-        const first = createBinding(t.ctx, LOCAL_CALLER, ino.value.file.id, { gpa: 0x100000, offset: 0, size: MiB });
+        const first = await createBinding(t.ctx, LOCAL_CALLER, ino.value.file.id, { gpa: 0x100000, offset: 0, size: MiB });
         assert.ok(first.ok);
-        const second = createBinding(t.ctx, LOCAL_CALLER, ino.value.file.id, { gpa: 0x100000, offset: 2 * MiB, size: MiB }, { ledgerChecks: false });
+        const second = await createBinding(t.ctx, LOCAL_CALLER, ino.value.file.id, { gpa: 0x100000, offset: 2 * MiB, size: MiB }, { ledgerChecks: false });
         assert.equal(second.ok, false);
         assert.equal(!second.ok && second.error.code, 'kernel.eexist');
         assert.deepEqual(!second.ok && second.error.details, { errno: 'EEXIST', operation: 'KVM_SET_USER_MEMORY_REGION2' });
@@ -26,7 +26,7 @@ describeBackends('binding service', (kind) => {
         assert.deepEqual(ev, { outcome: 'failed', errno: 'EEXIST', operation: 'KVM_SET_USER_MEMORY_REGION2' });
         assert.equal(t.store.bindings.activeByVm(vm.value.id).length, 1);
         // The same for a gmem offset overlap at a free guest range: EINVAL in 6.18.
-        const third = createBinding(t.ctx, LOCAL_CALLER, ino.value.file.id, { gpa: 0x800000, offset: 0, size: MiB }, { ledgerChecks: false });
+        const third = await createBinding(t.ctx, LOCAL_CALLER, ino.value.file.id, { gpa: 0x800000, offset: 0, size: MiB }, { ledgerChecks: false });
         assert.equal(!third.ok && third.error.code, 'kernel.einval');
       } finally {
         await t.close();
@@ -36,9 +36,9 @@ describeBackends('binding service', (kind) => {
     test('in-process callers skip the HTTP schema: the domain still refuses hostile numbers first, overlap checks off or not', async () => {
       const t = await makeApp(kind);
       try {
-        const vm = createVm(t.ctx, LOCAL_CALLER, { name: 'h' });
+        const vm = await createVm(t.ctx, LOCAL_CALLER, { name: 'h' });
         assert.ok(vm.ok);
-        const ino = createInode(t.ctx, LOCAL_CALLER, { ownerVmId: vm.value.id, size: 2 * MiB });
+        const ino = await createInode(t.ctx, LOCAL_CALLER, { ownerVmId: vm.value.id, size: 2 * MiB });
         assert.ok(ino.ok);
         const cases: [{ gpa: number; offset: number; size: number }, string][] = [
           [{ gpa: MiB, offset: -2 * MiB, size: 4096 }, 'request.invalid'],
@@ -50,7 +50,7 @@ describeBackends('binding service', (kind) => {
         ];
         for (const [input, code] of cases) {
           for (const ledgerChecks of [true, false]) {
-            const r = createBinding(t.ctx, LOCAL_CALLER, ino.value.file.id, input, { ledgerChecks });
+            const r = await createBinding(t.ctx, LOCAL_CALLER, ino.value.file.id, input, { ledgerChecks });
             assert.equal(!r.ok && r.error.code, code, JSON.stringify(input));
             const ev = t.store.ledger.sqlite.prepare('SELECT outcome, error_code FROM events ORDER BY seq DESC LIMIT 1').get();
             assert.deepEqual(ev, { outcome: 'denied', error_code: code });

@@ -16,11 +16,11 @@ describeBackends('memslots', (kind) => {
   test('an inode with a memslot into its mapping is not unmapped; once the memslot is gone it is', async () => {
     const t = await makeApp(kind);
     try {
-      const vm = createVm(t.ctx, LOCAL_CALLER, { name: 'm' });
+      const vm = await createVm(t.ctx, LOCAL_CALLER, { name: 'm' });
       assert.ok(vm.ok);
-      const ino = createInode(t.ctx, LOCAL_CALLER, { ownerVmId: vm.value.id, size: 2 * MiB });
+      const ino = await createInode(t.ctx, LOCAL_CALLER, { ownerVmId: vm.value.id, size: 2 * MiB });
       assert.ok(ino.ok);
-      const b = createBinding(t.ctx, LOCAL_CALLER, ino.value.file.id, { gpa: GPA, offset: 0, size: MiB });
+      const b = await createBinding(t.ctx, LOCAL_CALLER, ino.value.file.id, { gpa: GPA, offset: 0, size: MiB });
       assert.ok(b.ok);
       const mapping = t.ctx.registry.gmem(ino.value.inode.id)!.mapping!;
       const held = () => { const m = t.kvm.heldMappings(); assert.ok(m.ok); return m.value.some((x) => x.start === mapping.addr); };
@@ -47,10 +47,10 @@ describeBackends('memslots', (kind) => {
   test('a region outside the binding\'s own mapping is refused before the kernel is called', async () => {
     const t = await makeApp(kind);
     try {
-      const vm = createVm(t.ctx, LOCAL_CALLER, { name: 'm' });
+      const vm = await createVm(t.ctx, LOCAL_CALLER, { name: 'm' });
       assert.ok(vm.ok);
-      const a = createInode(t.ctx, LOCAL_CALLER, { ownerVmId: vm.value.id, size: 2 * MiB });
-      const s = createInode(t.ctx, LOCAL_CALLER, { ownerVmId: vm.value.id, size: 2 * MiB });
+      const a = await createInode(t.ctx, LOCAL_CALLER, { ownerVmId: vm.value.id, size: 2 * MiB });
+      const s = await createInode(t.ctx, LOCAL_CALLER, { ownerVmId: vm.value.id, size: 2 * MiB });
       assert.ok(a.ok && s.ok);
       const ma = t.ctx.registry.gmem(a.value.inode.id)!.mapping!, ms = t.ctx.registry.gmem(s.value.inode.id)!.mapping!;
       // The report's attack: the distance from A's mapping to S's, as an offset into A.

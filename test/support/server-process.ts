@@ -1,5 +1,6 @@
 // gmemd as a child process (the real src/server.ts) on a Unix socket, for tests that kill
-// and restart it. Requests go over the socket with node:http.
+// and restart it. Requests go over the socket with node:http. Start-up (tsx compiling the
+// sources) takes 15-30 s on this shared 2-core machine under load: hence the generous timeout.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +9,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface ServerProcess { child: ChildProcess; socket: string; output: () => string; exited: Promise<number | null> }
 
-export async function startServer(env: Record<string, string>, timeoutMs = 20_000): Promise<ServerProcess> {
+export async function startServer(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
   const socket = env.GMEMD_LISTEN!.replace(/^unix:/, '');
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT, env: { ...process.env, GMEMD_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'],

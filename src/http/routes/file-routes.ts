@@ -6,8 +6,10 @@ import { PageQuery, problems, ref } from '../schemas/common.js';
 import { File, FileList, RangeRequest, RangeResult } from '../schemas/resource-schemas.js';
 import { fileJson, pageJson } from '../serialize.js';
 import { respond } from '../problem.js';
-import { callerOf } from '../caller.js';
+import { mutate } from '../mutation.js';
 import { listArgs } from './list-args.js';
+import { literals } from '../schemas/literals.js';
+import { FILE_STATES } from '../../domain/vocabulary.js';
 
 const FileParams = Type.Object({ fileId: Type.String() });
 const rangeJson = (r: { file: { id: string; inodeId: string }; offset: number; length: number }) =>
@@ -20,7 +22,7 @@ const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { operationId: 'listFiles', tags: ['files'], summary: 'List files (VMs\' views of inodes)',
       querystring: Type.Intersect([PageQuery, Type.Object({
         vmId: Type.Optional(Type.String()), inodeId: Type.Optional(Type.String()),
-        state: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('pending'), Type.Literal('closed'), Type.Literal('lost')])),
+        state: Type.Optional(literals(FILE_STATES)),
       })]),
       response: { 200: ref(FileList), ...problems(400) } },
   }, async (req, reply) => {
@@ -40,14 +42,14 @@ const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { action: 'inode.allocate' },
     schema: { operationId: 'allocateFileRange', tags: ['files'], summary: 'fallocate(KEEP_SIZE) a page-aligned range (owner only)',
       params: FileParams, body: ref(RangeRequest), response: { 200: ref(RangeResult), ...problems(400, 403, 404, 409, 422, 507) } },
-  }, async (req, reply) => respond(req, reply, allocate(ctx, callerOf(req), req.params.fileId, req.body), rangeJson));
+  }, async (req, reply) => mutate(req, reply, (caller) => allocate(ctx, caller, req.params.fileId, req.body), rangeJson));
 
   app.post('/v1/files/:fileId/punch-hole', {
     config: { action: 'inode.punch_hole' },
     schema: { operationId: 'punchFileHole', tags: ['files'],
       summary: 'fallocate(PUNCH_HOLE|KEEP_SIZE): zeroes the range in every VM\'s view (owner only)',
       params: FileParams, body: ref(RangeRequest), response: { 200: ref(RangeResult), ...problems(400, 403, 404, 409, 422) } },
-  }, async (req, reply) => respond(req, reply, punchHole(ctx, callerOf(req), req.params.fileId, req.body), rangeJson));
+  }, async (req, reply) => mutate(req, reply, (caller) => punchHole(ctx, caller, req.params.fileId, req.body), rangeJson));
 };
 
 export default fileRoutes;

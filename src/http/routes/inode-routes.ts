@@ -6,8 +6,10 @@ import { PageQuery, problems, ref } from '../schemas/common.js';
 import { CreateInodeRequest, InodeCreated, InodeDetail, InodeList } from '../schemas/resource-schemas.js';
 import { bindingJson, fileJson, inodeJson, pageJson } from '../serialize.js';
 import { respond } from '../problem.js';
-import { callerOf } from '../caller.js';
+import { mutate } from '../mutation.js';
 import { listArgs } from './list-args.js';
+import { literals } from '../schemas/literals.js';
+import { INODE_STATES } from '../../domain/vocabulary.js';
 
 const inodeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { ctx } = app.gmemd;
@@ -17,14 +19,14 @@ const inodeRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { operationId: 'createInode', tags: ['inodes'],
       summary: 'Create guest memory: KVM_CREATE_GUEST_MEMFD on the owner VM; returns the inode and the owner\'s file',
       body: ref(CreateInodeRequest), response: { 201: ref(InodeCreated), ...problems(400, 404, 409, 422, 503, 507) } },
-  }, async (req, reply) => respond(req, reply, createInode(ctx, callerOf(req), req.body),
+  }, async (req, reply) => mutate(req, reply, (caller) => createInode(ctx, caller, req.body),
     (r) => ({ inode: inodeJson(r.inode), file: fileJson(r.file) }), 201));
 
   app.get('/v1/inodes', {
     schema: { operationId: 'listInodes', tags: ['inodes'], summary: 'List inodes',
       querystring: Type.Intersect([PageQuery, Type.Object({
         ownerVmId: Type.Optional(Type.String()),
-        state: Type.Optional(Type.Union([Type.Literal('live'), Type.Literal('released'), Type.Literal('lost')])),
+        state: Type.Optional(literals(INODE_STATES)),
       })]),
       response: { 200: ref(InodeList), ...problems(400) } },
   }, async (req, reply) => {

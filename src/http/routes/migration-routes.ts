@@ -8,8 +8,10 @@ import { PageQuery, problems, ref } from '../schemas/common.js';
 import { CreateMigrationRequest, Migration, MigrationList } from '../schemas/sharing-schemas.js';
 import { pageJson } from '../serialize.js';
 import { respond } from '../problem.js';
-import { callerOf } from '../caller.js';
+import { mutate } from '../mutation.js';
 import { listArgs } from './list-args.js';
+import { literals } from '../schemas/literals.js';
+import { MIGRATION_STATES } from '../../domain/vocabulary.js';
 
 const migrationJson = (m: MigrationRow) => ({
   id: m.id, sourceVmId: m.sourceVmId, targetVmId: m.targetVmId, kind: m.kind, state: m.state,
@@ -25,12 +27,12 @@ const migrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { operationId: 'prepareMigration', tags: ['migrations'],
       summary: 'Prepare moving every file of the source VM to the target: pending files and a plan mirroring the source\'s memslots',
       body: ref(CreateMigrationRequest), response: { 201: ref(Migration), ...problems(400, 404, 409, 422) } },
-  }, async (req, reply) => respond(req, reply, prepareMigration(ctx, callerOf(req), req.body), migrationJson, 201));
+  }, async (req, reply) => mutate(req, reply, (caller) => prepareMigration(ctx, caller, req.body), migrationJson, 201));
 
   app.get('/v1/migrations', {
     schema: { operationId: 'listMigrations', tags: ['migrations'],
       querystring: Type.Intersect([PageQuery, Type.Object({
-        state: Type.Optional(Type.Union([Type.Literal('prepared'), Type.Literal('committed'), Type.Literal('aborted')])),
+        state: Type.Optional(literals(MIGRATION_STATES)),
         vmId: Type.Optional(Type.String()),
       })]),
       response: { 200: ref(MigrationList), ...problems(400) } },
@@ -52,13 +54,13 @@ const migrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { operationId: 'commitMigration', tags: ['migrations'],
       summary: 'Move every view and memslot to the target in one step; the source\'s files close',
       params: Params, response: { 200: ref(Migration), ...problems(404, 409, 422) } },
-  }, async (req, reply) => respond(req, reply, commitMigration(ctx, callerOf(req), req.params.migrationId), migrationJson));
+  }, async (req, reply) => mutate(req, reply, (caller) => commitMigration(ctx, caller, req.params.migrationId), migrationJson));
 
   app.post('/v1/migrations/:migrationId/abort', {
     config: { action: 'migration.abort' },
     schema: { operationId: 'abortMigration', tags: ['migrations'], summary: 'Drop the pending files; nothing else changes',
       params: Params, response: { 200: ref(Migration), ...problems(404, 409) } },
-  }, async (req, reply) => respond(req, reply, abortMigration(ctx, callerOf(req), req.params.migrationId), migrationJson));
+  }, async (req, reply) => mutate(req, reply, (caller) => abortMigration(ctx, caller, req.params.migrationId), migrationJson));
 };
 
 export default migrationRoutes;

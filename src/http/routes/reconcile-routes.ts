@@ -17,7 +17,7 @@ const reconcileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Compare every ledger VM, inode, file and memslot with the kernel; with repair, make them agree',
       description: 'Each difference is a reconcile.drift event, each repair a reconcile.repair event. Also returns the start-up reconcile report.',
       body: ref(ReconcileRequest), response: { 200: ref(ReconcileReport), ...problems(400, 503) } },
-  }, async (req, reply) => respond(req, reply, ok(runReconcile(ctx, callerOf(req), req.body)), (r) => reconcileJson(r, lifecycle.startup)));
+  }, async (req, reply) => respond(req, reply, ok(await runReconcile(ctx, callerOf(req), req.body)), (r) => reconcileJson(r, lifecycle.startup)));
 
   app.get('/v1/host/scan', {
     schema: { operationId: 'scanHost', tags: ['reconcile'],

@@ -8,8 +8,7 @@ import { problems, ref } from '../schemas/common.js';
 import { File } from '../schemas/resource-schemas.js';
 import { Closed, DonateRequest, Donation, NarrowRequest, ProbeRequest, ProbeResult, ShareRequest } from '../schemas/sharing-schemas.js';
 import { fileJson } from '../serialize.js';
-import { respond } from '../problem.js';
-import { callerOf } from '../caller.js';
+import { mutate } from '../mutation.js';
 
 const FileParams = Type.Object({ fileId: Type.String() });
 
@@ -21,28 +20,28 @@ const sharingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { operationId: 'shareFile', tags: ['files'],
       summary: 'Give another VM its own file on the same inode, with at most the granter\'s permissions (never allocate)',
       params: FileParams, body: ref(ShareRequest), response: { 201: ref(File), ...problems(400, 403, 404, 409) } },
-  }, async (req, reply) => respond(req, reply, shareFile(ctx, callerOf(req), req.params.fileId, req.body), fileJson, 201));
+  }, async (req, reply) => mutate(req, reply, (caller) => shareFile(ctx, caller, req.params.fileId, req.body), fileJson, 201));
 
   app.patch('/v1/files/:fileId', {
     config: { action: 'file.narrow' },
     schema: { operationId: 'narrowFile', tags: ['files'],
       summary: 'Narrow a grant; losing write re-creates its memslots read-only, and grants made from it shrink too',
       params: FileParams, body: ref(NarrowRequest), response: { 200: ref(File), ...problems(400, 404, 409, 422) } },
-  }, async (req, reply) => respond(req, reply, narrowFile(ctx, callerOf(req), req.params.fileId, req.body), fileJson));
+  }, async (req, reply) => mutate(req, reply, (caller) => narrowFile(ctx, caller, req.params.fileId, req.body), fileJson));
 
   app.post('/v1/files/:fileId/revoke', {
     config: { action: 'file.revoke' },
     schema: { operationId: 'revokeFile', tags: ['files'],
       summary: 'Close a grant: its memslots are deleted first, then the grants made from it go too',
       params: FileParams, response: { 200: ref(Closed), ...problems(404, 409) } },
-  }, async (req, reply) => respond(req, reply, revokeFile(ctx, callerOf(req), req.params.fileId), (s) => s));
+  }, async (req, reply) => mutate(req, reply, (caller) => revokeFile(ctx, caller, req.params.fileId), (s) => s));
 
   app.post('/v1/files/:fileId/donate', {
     config: { action: 'file.donate' },
     schema: { operationId: 'donateFile', tags: ['files'],
       summary: 'Move ownership of the inode to another VM; the old owner\'s memslots and file go, the contents stay',
       params: FileParams, body: ref(DonateRequest), response: { 200: ref(Donation), ...problems(400, 404, 409) } },
-  }, async (req, reply) => respond(req, reply, donateFile(ctx, callerOf(req), req.params.fileId, req.body),
+  }, async (req, reply) => mutate(req, reply, (caller) => donateFile(ctx, caller, req.params.fileId, req.body),
     (d) => ({ from: fileJson(d.from), to: fileJson(d.to) })));
 
   app.post('/v1/vms/:vmId/probe', {
@@ -50,7 +49,7 @@ const sharingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { operationId: 'probeVm', tags: ['vms'],
       summary: 'Run a one-shot vCPU that reads (after optionally writing) the byte at gpa, and report what the guest saw',
       params: Type.Object({ vmId: Type.String() }), body: ref(ProbeRequest), response: { 200: ref(ProbeResult), ...problems(400, 404, 409, 422) } },
-  }, async (req, reply) => respond(req, reply, probeVm(ctx, callerOf(req), req.params.vmId, req.body),
+  }, async (req, reply) => mutate(req, reply, (caller) => probeVm(ctx, caller, req.params.vmId, req.body),
     (p) => ({ vmId: req.params.vmId, gpa: p.gpa, outcome: p.kind, ...('value' in p ? { value: p.value } : {}),
       ...('wrote' in p ? { wrote: p.wrote } : {}), ...('errno' in p ? { errno: p.errno } : {}) })));
 };

@@ -6,8 +6,10 @@ import { PageQuery, problems, ref } from '../schemas/common.js';
 import { CreateVmRequest, Vm, VmDestroyed, VmDetail, VmList } from '../schemas/resource-schemas.js';
 import { bindingJson, fileJson, pageJson, vmJson } from '../serialize.js';
 import { respond } from '../problem.js';
-import { callerOf } from '../caller.js';
+import { mutate } from '../mutation.js';
 import { listArgs } from './list-args.js';
+import { literals } from '../schemas/literals.js';
+import { VM_STATES } from '../../domain/vocabulary.js';
 
 const VmParams = Type.Object({ vmId: Type.String() });
 
@@ -18,11 +20,11 @@ const vmRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { action: 'vm.create' },
     schema: { operationId: 'createVm', tags: ['vms'], summary: 'Create a KVM VM (KVM_CREATE_VM)',
       body: ref(CreateVmRequest), response: { 201: ref(Vm), ...problems(400, 409, 422, 503) } },
-  }, async (req, reply) => respond(req, reply, createVm(ctx, callerOf(req), req.body), vmJson, 201));
+  }, async (req, reply) => mutate(req, reply, (caller) => createVm(ctx, caller, req.body), vmJson, 201));
 
   app.get('/v1/vms', {
     schema: { operationId: 'listVms', tags: ['vms'], summary: 'List VMs',
-      querystring: Type.Intersect([PageQuery, Type.Object({ state: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('destroyed'), Type.Literal('lost')])) })]),
+      querystring: Type.Intersect([PageQuery, Type.Object({ state: Type.Optional(literals(VM_STATES)) })]),
       response: { 200: ref(VmList), ...problems(400) } },
   }, async (req, reply) => {
     const page = listArgs(req, reply, req.query);
@@ -42,7 +44,7 @@ const vmRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { operationId: 'destroyVm', tags: ['vms'],
       summary: 'Destroy a VM: delete its memslots, close its files (an owner file takes its grants along), release inodes left without files',
       params: VmParams, response: { 200: ref(VmDestroyed), ...problems(404, 409) } },
-  }, async (req, reply) => respond(req, reply, destroyVm(ctx, callerOf(req), req.params.vmId), (s) => ({
+  }, async (req, reply) => mutate(req, reply, (caller) => destroyVm(ctx, caller, req.params.vmId), (s) => ({
     vm: vmJson(ctx.store.vms.get(req.params.vmId)!), ...s,
   })));
 };

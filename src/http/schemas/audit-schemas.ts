@@ -3,14 +3,16 @@
 import { Type } from 'typebox';
 import { Nullable, PageOf, PageQuery, ref, Time } from './common.js';
 import { Permission } from './resource-schemas.js';
+import { literals } from './literals.js';
+import { FILE_ROLES, OUTCOMES, VM_STATES } from '../../domain/vocabulary.js';
 
-const Role = Type.Union([Type.Literal('owner'), Type.Literal('grantee')]);
+const Role = literals(FILE_ROLES);
 const Seq = (description?: string) => Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, ...(description ? { description } : {}) });
 const Hash = Type.String({ pattern: '^[0-9a-f]{64}$' });
 
 export const AuditEvent = Type.Object({
   seq: Type.Integer(), time: Time, actor: Type.String(), action: Type.String(),
-  outcome: Type.Union([Type.Literal('ok'), Type.Literal('denied'), Type.Literal('failed')]),
+  outcome: literals(OUTCOMES),
   requestId: Nullable(Type.String()), vmId: Nullable(Type.String()), inodeId: Nullable(Type.String()),
   fileId: Nullable(Type.String()), bindingId: Nullable(Type.String()), migrationId: Nullable(Type.String()),
   errorCode: Nullable(Type.String()), errno: Nullable(Type.String()), operation: Nullable(Type.String()),
@@ -42,7 +44,7 @@ export const ExposedFile = Type.Object({
 
 export const Exposure = Type.Object({
   inodeId: Type.String(), size: Type.Integer(), shareable: Type.Boolean(), ownerVmId: Type.String(), originVmId: Type.String(),
-  originVmState: Type.Union([Type.Literal('active'), Type.Literal('destroyed'), Type.Literal('lost')]),
+  originVmState: literals(VM_STATES),
   findings: Type.Array(ExposureKind), vmIds: Type.Array(Type.String()), files: Type.Array(ref(ExposedFile)),
 }, { $id: 'Exposure', additionalProperties: false });
 
@@ -76,7 +78,7 @@ export const LineagePage = PageOf(OwnershipStep, 'LineagePage');
 export const EventsQuery = Type.Intersect([PageQuery, Type.Object({
   action: Type.Optional(Type.String()), vmId: Type.Optional(Type.String()), inodeId: Type.Optional(Type.String()),
   fileId: Type.Optional(Type.String()),
-  outcome: Type.Optional(Type.Union([Type.Literal('ok'), Type.Literal('denied'), Type.Literal('failed')])),
+  outcome: Type.Optional(literals(OUTCOMES)),
   since: Type.Optional(Type.String({ format: 'date-time', description: 'Events at or after this time' })),
   until: Type.Optional(Type.String({ format: 'date-time', description: 'Events before this time' })),
   order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { description: 'By seq; default asc' })),

@@ -32,8 +32,10 @@ export const DriftItem = Type.Object({
 
 export const RepairOutcome = Type.Object({
   kind: Type.Union(DRIFT_KINDS.map((k) => Type.Literal(k))),
-  action: Type.Union([Type.Literal('recreated'), Type.Literal('deleted'), Type.Literal('marked_lost')]),
+  action: Type.Union([Type.Literal('recreated'), Type.Literal('deleted'), Type.Literal('marked_lost'), Type.Literal('skipped')],
+    { description: 'skipped: an open intent (revoke, narrow, donate, destroy, migration commit) is removing this memslot, so it is not re-created' }),
   ok: Type.Boolean(),
+  reason: Type.Optional(Type.String()),
   vmId: Type.Optional(Type.String()), bindingId: Type.Optional(Type.String()), inodeId: Type.Optional(Type.String()),
   slot: Type.Optional(Type.Integer()), errno: Type.Optional(Type.String()), operation: Type.Optional(Type.String()),
 }, { $id: 'RepairOutcome', additionalProperties: false });

@@ -3,12 +3,15 @@ import { Type } from 'typebox';
 import { Bounded, Bytes, Id, Labels, Nullable, PageOf, ref, Time } from './common.js';
 import { MAX_GPA, MAX_INODE_SIZE, MAX_OFFSET, PAGE } from '../../domain/ranges.js';
 import { NR_MEMSLOTS } from '../../domain/slots.js';
+import { literals } from './literals.js';
+import { BINDING_KINDS, BINDING_STATES, FILE_ROLES, FILE_STATES, INODE_STATES, VM_STATES } from '../../domain/vocabulary.js';
+import { PERMISSIONS } from '../../domain/permissions.js';
 
-export const Permission = Type.Union([Type.Literal('read'), Type.Literal('write'), Type.Literal('allocate'), Type.Literal('share')]);
+export const Permission = literals(PERMISSIONS);
 
 export const Vm = Type.Object({
   id: Id('vm'), name: Type.String(), labels: Labels,
-  state: Type.Union([Type.Literal('active'), Type.Literal('destroyed'), Type.Literal('lost')]),
+  state: literals(VM_STATES),
   createdAt: Time, endedAt: Nullable(Time),
 }, { $id: 'Vm', additionalProperties: false });
 
@@ -16,16 +19,16 @@ export const Inode = Type.Object({
   id: Id('ino'), size: Bytes, shareable: Type.Boolean(),
   kernelInode: Type.Integer({ description: 'The inode number the kernel reports for the guest_memfd (fstat st_ino)' }),
   originVmId: Id('vm'), ownerVmId: Id('vm'), labels: Labels,
-  state: Type.Union([Type.Literal('live'), Type.Literal('released'), Type.Literal('lost')]),
+  state: literals(INODE_STATES),
   createdAt: Time, endedAt: Nullable(Time),
 }, { $id: 'Inode', additionalProperties: false });
 
 export const File = Type.Object({
   id: Id('file'), inodeId: Id('ino'), vmId: Id('vm'),
-  role: Type.Union([Type.Literal('owner'), Type.Literal('grantee')]),
+  role: literals(FILE_ROLES),
   permissions: Type.Array(Permission),
   grantedByFileId: Nullable(Type.String()), migrationId: Nullable(Type.String()),
-  state: Type.Union([Type.Literal('open'), Type.Literal('pending'), Type.Literal('closed'), Type.Literal('lost')]),
+  state: literals(FILE_STATES),
   createdAt: Time, endedAt: Nullable(Time),
 }, { $id: 'File', additionalProperties: false });
 
@@ -33,8 +36,8 @@ export const Binding = Type.Object({
   id: Id('bind'), fileId: Id('file'), vmId: Id('vm'), inodeId: Id('ino'),
   slot: Type.Integer(), gpa: Bytes, offset: Bytes, size: Bytes,
   readonly: Type.Boolean({ description: 'KVM_MEM_READONLY is set on the memslot' }),
-  kind: Type.Union([Type.Literal('gmem'), Type.Literal('view')], { description: 'gmem: a KVM_MEM_GUEST_MEMFD memslot; view: a plain memslot over gmemd\'s mapping' }),
-  state: Type.Union([Type.Literal('active'), Type.Literal('deleted'), Type.Literal('lost')]),
+  kind: literals(BINDING_KINDS, { description: 'gmem: a KVM_MEM_GUEST_MEMFD memslot; view: a plain memslot over gmemd\'s mapping' }),
+  state: literals(BINDING_STATES),
   createdAt: Time, endedAt: Nullable(Time),
 }, { $id: 'Binding', additionalProperties: false });
 

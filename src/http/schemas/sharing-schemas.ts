@@ -3,6 +3,8 @@ import { Type } from 'typebox';
 import { Bounded, Bytes, Id, Nullable, PageOf, ref, Time } from './common.js';
 import { MAX_GPA } from '../../domain/ranges.js';
 import { File, Permission } from './resource-schemas.js';
+import { literals } from './literals.js';
+import { MIGRATION_KINDS, MIGRATION_STATES } from '../../domain/vocabulary.js';
 
 export const ShareRequest = Type.Object({
   vmId: Type.String(), permissions: Type.Array(Permission, { minItems: 1, maxItems: 4, uniqueItems: true }),
@@ -42,8 +44,8 @@ export const MigrationPlan = Type.Object({
 
 export const Migration = Type.Object({
   id: Id('mig'), sourceVmId: Type.String(), targetVmId: Type.String(),
-  kind: Type.Union([Type.Literal('migration'), Type.Literal('handover')]),
-  state: Type.Union([Type.Literal('prepared'), Type.Literal('committed'), Type.Literal('aborted')]),
+  kind: literals(MIGRATION_KINDS),
+  state: literals(MIGRATION_STATES),
   plan: ref(MigrationPlan), createdAt: Time, endedAt: Nullable(Time),
 }, { $id: 'Migration', additionalProperties: false });
 

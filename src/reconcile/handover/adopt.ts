@@ -14,8 +14,10 @@ import { newId } from '../../store/ids.js';
 import type { BindingRow, MigrationRow } from '../../store/rows.js';
 import type { ServiceContext } from '../../services/context.js';
 import { createMemslot, slotErrorEvent, type SlotError, type SlotSpec } from '../../services/memslots.js';
-import { event } from '../../services/outcomes.js';
-import { SYSTEM_CALLER, startupReconcile, type StartupReport } from '../startup.js';
+import { ok } from '../../domain/result.js';
+import { runNow } from '../../services/pipeline/run.js';
+import { bindingSubjects } from '../../services/pipeline/recorder.js';
+import { SYSTEM_CALLER, recordStartup, type StartupReport } from '../startup.js';
 import type { HandoverSummary } from '../lifecycle.js';
 import type { HandoverManifest } from './manifest.js';
 
@@ -52,7 +54,7 @@ export function adoptKernel(ctx: ServiceContext, m: HandoverManifest): AdoptedKe
   for (const vm of store.vms.listByState('active')) {
     const fd = kvm.createVm(vm.vmType);
     if (!fd.ok) continue; // not held: start-up reconcile marks it lost with its files and bindings
-    registry.vms.set(vm.id, fd.value);
+    registry.addVm(vm.id, fd.value);
     out.vms.push(vm.id);
   }
   for (const b of store.bindings.allActive()) {
@@ -70,46 +72,51 @@ export function adoptKernel(ctx: ServiceContext, m: HandoverManifest): AdoptedKe
 
 export function recordAdoption(ctx: ServiceContext, m: HandoverManifest, k: AdoptedKernel): { summary: HandoverSummary; startup: StartupReport } {
   const { store } = ctx;
-  const caller = SYSTEM_CALLER;
   const base = { handoverId: m.handoverId, fromPid: m.fromPid, toPid: process.pid };
-  const recorded = store.uow.run(() => {
-    const t = ctx.now();
-    const migrations: string[] = [];
-    for (const vmId of k.vms) {
-      const views = k.views.filter((v) => v.binding.vmId === vmId);
-      // The plan has a migration's shape: the VM keeps its files; its memslots are re-created.
-      const plan: MigrationPlan = {
-        files: store.files.byVm(vmId, ['open']).map((f) => ({ sourceFileId: f.id, inodeId: f.inodeId, role: f.role, permissions: f.permissions,
-          shareable: store.inodes.get(f.inodeId)!.shareable })),
-        memslots: views.map(({ binding: b }) => ({ sourceBindingId: b.id, sourceFileId: b.fileId, inodeId: b.inodeId, slot: b.slot, gpa: b.gpa, offset: b.offset, size: b.size })),
-      };
-      const mig: MigrationRow = { id: newId('mig', t), sourceVmId: vmId, targetVmId: vmId, kind: 'handover', state: 'committed', plan, createdAt: t, endedAt: t };
-      store.migrations.insert(mig);
-      migrations.push(mig.id);
-      store.chain.append(event(caller, 'handover.adopt', { vmId, migrationId: mig.id }, { ...base, object: 'vm', memslots: views.length }));
-      for (const { binding: b, spec } of views) {
-        store.bindings.update(b.id, { kind: spec.kind, readonly: spec.readonly });
-        store.chain.append(event(caller, 'binding.create', { vmId, inodeId: b.inodeId, fileId: b.fileId, bindingId: b.id, migrationId: mig.id },
-          { slot: b.slot, gpa: b.gpa, offset: b.offset, size: b.size, kind: spec.kind, readonly: spec.readonly, cause: 'handover', recreated: true }));
-      }
-    }
-    for (const i of k.inodes) {
-      store.chain.append(event(caller, 'handover.adopt', { inodeId: i.inodeId }, { ...base, object: 'inode', kernelInode: i.kernelInode, fd: i.fd }));
-    }
-    for (const { binding: b, error } of k.failed) {
-      store.bindings.update(b.id, { state: 'lost', endedAt: t });
-      store.chain.append({ ...event(caller, 'reconcile.lost', { vmId: b.vmId, inodeId: b.inodeId, fileId: b.fileId, bindingId: b.id },
-        { cause: 'handover', object: 'binding', from: 'active', reason: 'its view could not be re-created', refusal: slotErrorEvent(error) }) });
-    }
-    const startup = startupReconcile(ctx, { cause: 'handover' });
-    const summary: HandoverSummary = {
-      handoverId: m.handoverId, fromPid: m.fromPid, successorPid: process.pid, vms: k.vms, inodes: k.inodes.map((i) => i.inodeId),
-      memslots: k.views.length, lostInodes: startup.lost.inodes, migrations, durationMs: Math.max(0, t - m.startedAt),
-    };
-    return { summary, startup };
+  const before = store.chain.getHead().seq;
+  const recorded = runNow(ctx, SYSTEM_CALLER, {
+    action: 'handover.adopt', keys: 'global', maintenance: true,
+    decide: () => ok({
+      afterRecord: 'handover.adopt:recorded',
+      record: (rec) => {
+        const t = rec.time;
+        const migrations: string[] = [];
+        for (const vmId of k.vms) {
+          const views = k.views.filter((v) => v.binding.vmId === vmId);
+          // The plan has a migration's shape: the VM keeps its files; its memslots are re-created.
+          const plan: MigrationPlan = {
+            files: store.files.byVm(vmId, ['open']).map((f) => ({ sourceFileId: f.id, inodeId: f.inodeId, role: f.role, permissions: f.permissions,
+              shareable: store.inodes.get(f.inodeId)!.shareable })),
+            memslots: views.map(({ binding: b }) => ({ sourceBindingId: b.id, sourceFileId: b.fileId, inodeId: b.inodeId, slot: b.slot, gpa: b.gpa, offset: b.offset, size: b.size })),
+          };
+          const mig: MigrationRow = { id: newId('mig', t), sourceVmId: vmId, targetVmId: vmId, kind: 'handover', state: 'committed', plan, createdAt: t, endedAt: t };
+          store.migrations.insert(mig);
+          migrations.push(mig.id);
+          rec.event('handover.adopt', { vmId, migrationId: mig.id }, { ...base, object: 'vm', memslots: views.length });
+          for (const { binding: b, spec } of views) {
+            store.bindings.update(b.id, { kind: spec.kind, readonly: spec.readonly });
+            rec.bindingEvent({ ...b, kind: spec.kind, readonly: spec.readonly }, { migrationId: mig.id, cause: 'handover', recreated: true });
+          }
+        }
+        for (const i of k.inodes) rec.event('handover.adopt', { inodeId: i.inodeId }, { ...base, object: 'inode', kernelInode: i.kernelInode, fd: i.fd });
+        for (const { binding: b, error } of k.failed) {
+          store.bindings.update(b.id, { state: 'lost', endedAt: t });
+          rec.event('reconcile.lost', bindingSubjects(b), { cause: 'handover', object: 'binding', from: 'active', reason: 'its view could not be re-created',
+            refusal: slotErrorEvent(error) });
+        }
+        const startup = recordStartup(ctx, rec, 'handover');
+        const summary: HandoverSummary = {
+          handoverId: m.handoverId, fromPid: m.fromPid, successorPid: process.pid, vms: k.vms, inodes: k.inodes.map((i) => i.inodeId),
+          memslots: k.views.length, lostInodes: startup.lost.inodes, migrations, durationMs: Math.max(0, t - m.startedAt),
+        };
+        return { summary, startup: { at: t, cause: 'handover' as const, ...startup, events: null as StartupReport['events'] } };
+      },
+    }),
   });
-  ctx.crashPoint('handover.adopt:recorded');
-  return recorded;
+  if (!recorded.ok) throw new Error(`handover: the adoption could not be recorded: ${recorded.error.message}`);
+  const after = store.chain.getHead().seq;
+  recorded.value.startup.events = after > before ? { from: before + 1, to: after } : null;
+  return recorded.value;
 }
 
 /** Tells the old process this one serves: one JSON line on the inherited pipe, then EOF. */

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { err, ok, type Result } from '../../domain/result.js';
 import type { Caller, ServiceContext } from '../../services/context.js';
-import { deny, event, failKernel } from '../../services/outcomes.js';
+import { run } from '../../services/pipeline/run.js';
 import type { HandoverPort, HandoverSummary } from '../lifecycle.js';
 import { runReconcile } from '../run.js';
 import { HANDOVER_ENV, type HandoverManifest } from './manifest.js';
@@ -47,22 +47,38 @@ export class HandoverSender implements HandoverPort {
     const { ctx } = this.deps;
     const { store, registry } = ctx;
     if (this.state !== 'idle') return err('handover.in_progress', 'a handover is already in progress');
-    const live = store.inodes.listByState('live');
-    const priv = live.filter((i) => !i.shareable).map((i) => i.id);
-    if (priv.length > 0 && !opts.force) {
-      return deny(ctx, caller, 'handover.start', {}, { code: 'handover.private_inodes', details: { inodes: priv },
-        message: `private inodes cannot survive a handover on this kernel (no mmap, and KVM ties their VM to this process): ${priv.join(', ')}; destroy them or force` });
-    }
     this.state = 'running';
     const handoverId = randomUUID();
     const dir = mkdtempSync(join(tmpdir(), 'gmemd-handover-'));
-    const handed = live.filter((i) => i.shareable && registry.gmem(i.id));
     const stateFile = join(dir, 'sim-state.json');
-    const exp = ctx.kvm.exportGmems(handed.map((i) => registry.gmem(i.id)!.fd), stateFile);
-    if (!exp.ok) { this.resume(dir); return failKernel(ctx, caller, 'handover.start', {}, exp.error, { handoverId }); }
+    const started = await run(ctx, caller, {
+      action: 'handover.start', keys: 'global',
+      decide: () => {
+        const live = store.inodes.listByState('live');
+        const priv = live.filter((i) => !i.shareable).map((i) => i.id);
+        if (priv.length > 0 && !opts.force) {
+          return err('handover.private_inodes', `private inodes cannot survive a handover on this kernel (no mmap, and KVM ties their VM to this process): ${priv.join(', ')}; destroy them or force`,
+            { inodes: priv });
+        }
+        const handed = live.filter((i) => i.shareable && registry.gmem(i.id));
+        return ok({
+          details: { handoverId },
+          // Exporting hands out fds (and, simulated, writes a state file): nothing to undo.
+          steps: [{ id: 'export', effect: false, run: () => ctx.kvm.exportGmems(handed.map((i) => registry.gmem(i.id)!.fd), stateFile) }],
+          record: (rec, log) => {
+            const inherit = log.value<number[]>('export');
+            rec.event('handover.start', {}, {
+              handoverId, inodes: handed.map((i) => i.id), vms: [...registry.vms.keys()], force: opts.force, privateInodes: priv,
+            });
+            return { inherit, handed };
+          },
+        });
+      },
+    });
+    if (!started.ok) { this.resume(dir); return started; }
+    const { inherit, handed } = started.value;
 
     const listenFd = this.deps.listenFd();
-    const inherit = exp.value;
     const manifest: HandoverManifest = {
       version: 1, handoverId, fromPid: process.pid, backend: ctx.kvm.backend, startedAt: ctx.now(),
       inodes: handed.map((i) => ({ inodeId: i.id, kernelInode: i.kernelInode, size: i.size })),
@@ -71,9 +87,6 @@ export class HandoverSender implements HandoverPort {
       readyFd: 3 + inherit.length + (listenFd === null ? 0 : 1), dir,
     };
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
-    store.uow.run(() => store.chain.append(event(caller, 'handover.start', {}, {
-      handoverId, inodes: manifest.inodes.map((i) => i.inodeId), vms: [...registry.vms.keys()], force: opts.force, privateInodes: priv,
-    })));
 
     const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!], {
       env: { ...process.env, [HANDOVER_ENV]: join(dir, 'manifest.json') },
@@ -82,7 +95,7 @@ export class HandoverSender implements HandoverPort {
     const line = await readyLine(child, child.stdio[manifest.readyFd] as Readable, this.deps.timeoutMs ?? 120_000);
     if (!line.ok) {
       child.kill('SIGKILL');
-      this.recover(caller, handoverId, line.error.message);
+      await this.recover(caller, handoverId, line.error.message);
       this.resume(dir);
       return line;
     }
@@ -100,16 +113,20 @@ export class HandoverSender implements HandoverPort {
   }
 
   /** The successor failed: take the ledger back as it left it, and record the failure. */
-  private recover(caller: Caller, handoverId: string, reason: string): void {
-    const { store } = this.deps.ctx;
-    const head = store.ledger.sqlite.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string };
-    store.chain.resetHead(head);
-    const adopted = store.ledger.sqlite.prepare("SELECT count(*) n FROM events WHERE action = 'handover.adopt' AND details LIKE ?").get(`%${handoverId}%`) as { n: number };
-    store.uow.run(() => store.chain.append({ ...event(caller, 'handover.start', {}, { handoverId, reason, successorRecorded: adopted.n > 0 }), outcome: 'failed', errorCode: 'handover.failed' }));
+  private async recover(caller: Caller, handoverId: string, reason: string): Promise<void> {
+    const { ctx } = this.deps;
+    const { store } = ctx;
+    // The successor appended to the same chain: continue from the head it left.
+    store.chain.reloadHead();
+    const successorRecorded = store.chain.hasEvent('handover.adopt', handoverId);
+    await run(ctx, caller, {
+      action: 'handover.start', keys: 'global', maintenance: true,
+      decide: () => ok({ record: (rec) => { rec.event('handover.start', {}, { handoverId, reason, successorRecorded }, { outcome: 'failed', errorCode: 'handover.failed' }); } }),
+    });
     this.deps.log.error({ handoverId, reason }, 'handover failed; resuming');
     // A successor that recorded its adoption before failing left the ledger describing its
     // kernel objects: realign it with this process's (reconcile.* events say what changed).
-    if (adopted.n > 0) runReconcile(this.deps.ctx, caller, { repair: true });
+    if (successorRecorded) await runReconcile(ctx, caller, { repair: true });
   }
 }
 

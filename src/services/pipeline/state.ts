@@ -1,0 +1,15 @@
+// The runner's process-wide state: the key locks of in-flight commands, and whether writes
+// are refused because a kernel change could neither be recorded nor undone (the kernel may
+// differ from the ledger until a reconcile with repair has run).
+import { KeyLocks } from './locks.js';
+
+export interface Degraded { since: number; reason: string; action: string; requestId: string | null }
+
+export class PipelineState {
+  readonly locks = new KeyLocks();
+  degraded: Degraded | null = null;
+
+  degrade(d: Degraded): void { this.degraded ??= d; }
+  /** A reconcile with repair made ledger and kernel agree again. */
+  recovered(): void { this.degraded = null; }
+}

@@ -1,0 +1,55 @@
+// Group commit: writes handed over in one turn of the event loop share one transaction; a
+// member that throws rolls back alone, its chain advance with it; nothing settles before COMMIT.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Store } from '../../src/store/store.js';
+import { verifyLedger } from '../../src/audit/verify.js';
+import { tempDir } from '../support/tmp.js';
+
+const ev = (store: Store, action: string) => () => store.chain.append({ action, outcome: 'ok', actor: 'test' });
+
+test('concurrent members commit as one batch; a failing member rolls back alone and the chain stays whole', async () => {
+  const tmp = tempDir();
+  const path = join(tmp.dir, 'l.db');
+  const store = Store.open(path);
+  try {
+    const members = [
+      store.uow.commit(ev(store, 'vm.create')),
+      store.uow.commit(() => { ev(store, 'vm.destroy')(); throw new Error('provoked'); }),
+      store.uow.commit(ev(store, 'inode.create')),
+    ];
+    // Nothing is visible to another connection before the batch commits.
+    const other = new Database(path, { readonly: true });
+    assert.equal((other.prepare('SELECT count(*) n FROM events').get() as { n: number }).n, 0);
+    const settled = await Promise.allSettled(members);
+    assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.deepEqual(store.uow.stats, { batches: 1, members: 3, failedMembers: 1 });
+    const rows = other.prepare('SELECT seq, action FROM events ORDER BY seq').all();
+    assert.deepEqual(rows, [{ seq: 1, action: 'vm.create' }, { seq: 2, action: 'inode.create' }], 'the failed member left no event and no gap');
+    assert.equal(verifyLedger(other).ok, true);
+    other.close();
+  } finally { store.close(); tmp.cleanup(); }
+});
+
+test('a synchronous unit of work flushes what is queued first, so events keep their hand-over order', async () => {
+  const tmp = tempDir();
+  const store = Store.open(join(tmp.dir, 'l.db'));
+  try {
+    const queued = store.uow.commit(ev(store, 'vm.create'));
+    store.uow.run(ev(store, 'vm.destroy'));
+    await queued;
+    const rows = store.ledger.sqlite.prepare('SELECT action FROM events ORDER BY seq').all();
+    assert.deepEqual(rows, [{ action: 'vm.create' }, { action: 'vm.destroy' }]);
+    assert.equal(store.uow.stats.batches, 1);
+  } finally { store.close(); tmp.cleanup(); }
+});
+
+test('an async member is refused: a batch never holds an await', async () => {
+  const tmp = tempDir();
+  const store = Store.open(join(tmp.dir, 'l.db'));
+  try {
+    await assert.rejects(store.uow.commit(async () => 1), /must be synchronous/);
+  } finally { store.close(); tmp.cleanup(); }
+});
