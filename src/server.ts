@@ -4,7 +4,7 @@
 // 127.0.0.1:7420, or unix:/path). SIGTERM/SIGINT close gracefully: stop accepting, finish
 // in-flight requests, close the ledger. SIGUSR2 (or POST /v1/admin/handover) hands guest
 // memory to a successor started from the code on disk; a process started with
-// GMEMD_HANDOVER is such a successor and adopts it before serving (src/reconcile/handover).
+// GMEMD_HANDOVER is such a successor and adopts it before serving (src/lifecycle/handover).
 import closeWithGrace from 'close-with-grace';
 import { loadConfig } from './config.js';
 import { selectBackend } from './kvm/select-backend.js';
@@ -14,11 +14,11 @@ import { buildApp } from './http/app.js';
 import { Checkpointer } from './audit/checkpoints.js';
 import { SYSTEM_CALLER, startupReconcile } from './reconcile/startup.js';
 import { foreignHolders } from './reconcile/host-scan.js';
-import type { Lifecycle } from './reconcile/lifecycle.js';
-import { readManifest, removeManifestDir } from './reconcile/handover/manifest.js';
-import { adoptKernel, recordAdoption, reportReady } from './reconcile/handover/adopt.js';
-import { HandoverSender } from './reconcile/handover/sender.js';
-import { listenOn, listeningFd } from './reconcile/handover/socket.js';
+import type { Lifecycle } from './lifecycle/lifecycle.js';
+import { readManifest, removeManifestDir } from './lifecycle/handover/manifest.js';
+import { adoptKernel, recordAdoption, reportReady } from './lifecycle/handover/adopt.js';
+import { HandoverSender } from './lifecycle/handover/sender.js';
+import { listenOn, listeningFd } from './lifecycle/handover/socket.js';
 
 const config = loadConfig();
 const startedAt = Date.now();

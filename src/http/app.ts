@@ -12,7 +12,7 @@ import { HOST_SCHEMAS } from './schemas/host-schemas.js';
 import { SHARING_SCHEMAS } from './schemas/sharing-schemas.js';
 import { AUDIT_SCHEMAS } from './schemas/audit-schemas.js';
 import { RECONCILE_SCHEMAS } from './schemas/reconcile-schemas.js';
-import { IN_PROCESS_LIFECYCLE, type Lifecycle } from '../reconcile/lifecycle.js';
+import { IN_PROCESS_LIFECYCLE, type Lifecycle } from '../lifecycle/lifecycle.js';
 import { registerHandoverGate } from './handover-gate.js';
 import { validatorCompiler } from './validation.js';
 import { registerIdempotency } from './idempotency.js';

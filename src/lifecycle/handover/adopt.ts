@@ -15,7 +15,7 @@ import type { BindingRow, MigrationRow } from '../../store/rows.js';
 import type { ServiceContext } from '../../services/context.js';
 import { createMemslot, slotErrorEvent, type SlotError, type SlotSpec } from '../../services/memslots.js';
 import { event } from '../../services/outcomes.js';
-import { SYSTEM_CALLER, startupReconcile, type StartupReport } from '../startup.js';
+import { SYSTEM_CALLER, startupReconcile, type StartupReport } from '../../reconcile/startup.js';
 import type { HandoverSummary } from '../lifecycle.js';
 import type { HandoverManifest } from './manifest.js';
 
