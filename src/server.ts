@@ -19,6 +19,7 @@ import { readManifest, removeManifestDir } from './lifecycle/handover/manifest.j
 import { adoptKernel, recordAdoption, reportReady } from './lifecycle/handover/adopt.js';
 import { HandoverSender } from './lifecycle/handover/sender.js';
 import { listenOn, listeningFd } from './lifecycle/handover/socket.js';
+import { ConnectionDrain } from './lifecycle/drain.js';
 
 const config = loadConfig();
 const startedAt = Date.now();
@@ -52,10 +53,13 @@ const app = await buildApp({
 app.log.info({ backend: kvm.backend, note, db: config.db, handoverFrom: inherited?.fromPid }, 'gmemd starting');
 if (lifecycle.startup?.events) app.log.info({ reconcile: lifecycle.startup }, 'start-up reconcile');
 
+const drain = new ConnectionDrain(app.server);
 const grace = closeWithGrace({ delay: 10_000, skip: ['SIGUSR2'] }, async ({ signal, err }) => {
   ready = false;
   if (err) app.log.error({ err }, 'closing after an error');
   else app.log.info({ signal }, 'closing');
+  // Stop accepting and answer what was read before anything is closed (src/lifecycle/drain.ts).
+  await drain.close();
   await app.close();
   checkpointer?.checkpointNow();
   store.close();
