@@ -15,6 +15,7 @@ import { RECONCILE_SCHEMAS } from './schemas/reconcile-schemas.js';
 import { IN_PROCESS_LIFECYCLE, type Lifecycle } from '../lifecycle/lifecycle.js';
 import { registerHandoverGate } from './handover-gate.js';
 import { validatorCompiler } from './validation.js';
+import { serializerCompiler } from './serialize.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerErrorHandling } from './error-handling.js';
 import { registerMetrics } from './metrics.js';
@@ -76,6 +77,7 @@ export async function buildApp(deps: AppDeps) {
   });
   for (const s of NAMED_SCHEMAS) app.addSchema(s);
   app.setValidatorCompiler(validatorCompiler(NAMED_SCHEMAS));
+  app.setSerializerCompiler(serializerCompiler(NAMED_SCHEMAS));
 
   // Callback-style hooks: an async one costs a promise and a microtask hop on every request.
   app.addHook('onSend', (req, reply, payload, done) => {

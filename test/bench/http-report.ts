@@ -4,8 +4,10 @@ import type { HttpReport, ScenarioId, ScenarioResult } from './http-bench.js';
 import { fmtInt, fmtMs, fmtRatio, table } from './stats.js';
 
 export interface HttpRatios {
-  /** gmemd read vs hello-world: req/s ratio. */
+  /** gmemd read vs hello-world: req/s ratio (issue 11: at least 0.5). */
   readVsHello: number;
+  /** gmemd list of 100 inodes vs hello-world: req/s ratio (issue 11: at least 0.2). */
+  listVsHello: number;
   /** bind/unbind cycles/s vs baseline fsync'd inserts/s. */
   cycleVsInsert: number;
   /** gmemd requests/s inside the cycle (each one durable transaction) vs baseline inserts/s. */
@@ -19,6 +21,7 @@ export function httpRatios(r: HttpReport): HttpRatios {
   const c = byId(r, 'c');
   return {
     readVsHello: rate('d') / rate('a'),
+    listVsHello: rate('e') / rate('a'),
     cycleVsInsert: rate('c') / rate('b'),
     cycleRequestsVsInsert: (c?.load.reqPerSec ?? NaN) / rate('b'),
   };
@@ -27,7 +30,7 @@ export function httpRatios(r: HttpReport): HttpRatios {
 export function printHttp(r: HttpReport): void {
   const b = r.gmemdBackend;
   console.log(`   gmemd backend: ${b ? `${b.backend} (${b.note})` : 'unknown'}`);
-  const rows = ['a', 'b', 'c', 'd'].map((id) => byId(r, id as ScenarioId)).filter((s): s is ScenarioResult => !!s).map((s) => [
+  const rows = ['a', 'd', 'e', 'b', 'c'].map((id) => byId(r, id as ScenarioId)).filter((s): s is ScenarioResult => !!s).map((s) => [
     `(${s.id}) ${s.name}`,
     s.id === 'c' ? 'cycle' : 'request',
     fmtInt(s.opsPerSec),
@@ -45,7 +48,8 @@ export function printHttp(r: HttpReport): void {
   console.log('   latency: p50/p99 from per-response hrtime samples (autocannon\'s own histogram is 1 ms-grained; both are in the JSON).');
   const x = httpRatios(r);
   console.log('   ratios (same run):');
-  console.log(`     (d)/(a) gmemd GET inode vs hello-world GET, req/s:          ${fmtRatio(x.readVsHello)}`);
+  console.log(`     (d)/(a) gmemd GET inode vs hello-world GET, req/s:          ${fmtRatio(x.readVsHello)}  (target >= 0.50)`);
+  console.log(`     (e)/(a) gmemd list of 100 inodes vs hello-world GET, req/s: ${fmtRatio(x.listVsHello)}  (target >= 0.20)`);
   console.log(`     (c)/(b) bind/unbind cycles/s vs fsync'd INSERT req/s:       ${fmtRatio(x.cycleVsInsert)}`);
   console.log(`             (c) requests/s vs (b) req/s (1 durable txn each):  ${fmtRatio(x.cycleRequestsVsInsert)}`);
   console.log('     a cycle is 2 requests, each committing one WAL transaction (state row + audit event) with an fsync;');
