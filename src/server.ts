@@ -4,7 +4,7 @@
 // 127.0.0.1:7420, or unix:/path). SIGTERM/SIGINT close gracefully: stop accepting, finish
 // in-flight requests, close the ledger. SIGUSR2 (or POST /v1/admin/handover) hands guest
 // memory to a successor started from the code on disk; a process started with
-// GMEMD_HANDOVER is such a successor and adopts it before serving (src/reconcile/handover).
+// GMEMD_HANDOVER is such a successor and adopts it before serving (src/lifecycle/handover).
 import closeWithGrace from 'close-with-grace';
 import { loadConfig } from './config.js';
 import { selectBackend } from './kvm/select-backend.js';
@@ -14,11 +14,12 @@ import { buildApp } from './http/app.js';
 import { Checkpointer } from './audit/checkpoints.js';
 import { SYSTEM_CALLER, startupReconcile } from './reconcile/startup.js';
 import { foreignHolders } from './reconcile/host-scan.js';
-import type { Lifecycle } from './reconcile/lifecycle.js';
-import { readManifest, removeManifestDir } from './reconcile/handover/manifest.js';
-import { adoptKernel, recordAdoption, reportReady } from './reconcile/handover/adopt.js';
-import { HandoverSender } from './reconcile/handover/sender.js';
-import { listenOn, listeningFd } from './reconcile/handover/socket.js';
+import type { Lifecycle } from './lifecycle/lifecycle.js';
+import { readManifest, removeManifestDir } from './lifecycle/handover/manifest.js';
+import { adoptKernel, recordAdoption, reportReady } from './lifecycle/handover/adopt.js';
+import { HandoverSender } from './lifecycle/handover/sender.js';
+import { listenOn, listeningFd } from './lifecycle/handover/socket.js';
+import { ConnectionDrain } from './lifecycle/drain.js';
 
 const config = loadConfig();
 const startedAt = Date.now();
@@ -52,10 +53,13 @@ const app = await buildApp({
 app.log.info({ backend: kvm.backend, note, db: config.db, handoverFrom: inherited?.fromPid }, 'gmemd starting');
 if (lifecycle.startup?.events) app.log.info({ reconcile: lifecycle.startup }, 'start-up reconcile');
 
+const drain = new ConnectionDrain(app.server);
 const grace = closeWithGrace({ delay: 10_000, skip: ['SIGUSR2'] }, async ({ signal, err }) => {
   ready = false;
   if (err) app.log.error({ err }, 'closing after an error');
   else app.log.info({ signal }, 'closing');
+  // Stop accepting and answer what was read before anything is closed (src/lifecycle/drain.ts).
+  await drain.close();
   await app.close();
   checkpointer?.checkpointNow();
   store.close();

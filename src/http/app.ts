@@ -12,9 +12,10 @@ import { HOST_SCHEMAS } from './schemas/host-schemas.js';
 import { SHARING_SCHEMAS } from './schemas/sharing-schemas.js';
 import { AUDIT_SCHEMAS } from './schemas/audit-schemas.js';
 import { RECONCILE_SCHEMAS } from './schemas/reconcile-schemas.js';
-import { IN_PROCESS_LIFECYCLE, type Lifecycle } from '../reconcile/lifecycle.js';
+import { IN_PROCESS_LIFECYCLE, type Lifecycle } from '../lifecycle/lifecycle.js';
 import { registerHandoverGate } from './handover-gate.js';
 import { validatorCompiler } from './validation.js';
+import { serializerCompiler } from './serialize.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerErrorHandling } from './error-handling.js';
 import { registerMetrics } from './metrics.js';
@@ -76,10 +77,12 @@ export async function buildApp(deps: AppDeps) {
   });
   for (const s of NAMED_SCHEMAS) app.addSchema(s);
   app.setValidatorCompiler(validatorCompiler(NAMED_SCHEMAS));
+  app.setSerializerCompiler(serializerCompiler(NAMED_SCHEMAS));
 
-  app.addHook('onSend', async (req, reply, payload) => {
+  // Callback-style hooks: an async one costs a promise and a microtask hop on every request.
+  app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('x-request-id', req.id);
-    return payload;
+    done(null, payload);
   });
   registerErrorHandling(app);
   registerHandoverGate(app);

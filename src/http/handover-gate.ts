@@ -8,11 +8,12 @@ import { sendProblem } from './problem.js';
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function registerHandoverGate(app: FastifyInstance) {
-  app.addHook('onRequest', async (req, reply) => {
-    const handover = app.gmemd.lifecycle.handover;
-    if (!handover?.inProgress()) return;
+  const { lifecycle } = app.gmemd;
+  // Callback style: this runs on every request, and almost always has nothing to do.
+  app.addHook('onRequest', (req, reply, done) => {
+    if (!lifecycle.handover?.inProgress()) return done();
     reply.header('connection', 'close');
-    if (READS.has(req.method)) return;
-    return sendProblem(req, reply, { code: 'handover.in_progress', message: 'gmemd is handing guest memory to its successor; retry shortly' });
+    if (READS.has(req.method)) return done();
+    sendProblem(req, reply, { code: 'handover.in_progress', message: 'gmemd is handing guest memory to its successor; retry shortly' });
   });
 }

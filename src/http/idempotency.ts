@@ -27,37 +27,43 @@ export function registerIdempotency(app: FastifyInstance, store: Store) {
     return req.method === 'POST' && typeof k === 'string' && k.length > 0 ? k : undefined;
   };
 
-  app.addHook('preHandler', async (req, reply) => {
+  app.addHook('preHandler', (req, reply, done) => {
     const key = keyOf(req);
-    if (!key) return;
+    if (!key) return done();
     if (key.length > 255) {
-      return sendProblem(req, reply, { code: 'request.invalid', message: 'Idempotency-Key is longer than 255 characters' });
+      sendProblem(req, reply, { code: 'request.invalid', message: 'Idempotency-Key is longer than 255 characters' });
+      return;
     }
     const stored = store.idempotency.get(key);
     if (stored) {
       if (stored.fingerprint !== fingerprint(req)) {
-        return sendProblem(req, reply, { code: 'request.idempotency_conflict', message: 'this Idempotency-Key was used for a different request' });
+        sendProblem(req, reply, { code: 'request.idempotency_conflict', message: 'this Idempotency-Key was used for a different request' });
+        return;
       }
       reply.header('idempotent-replayed', 'true');
       const type = stored.status >= 400 ? 'application/problem+json' : 'application/json';
-      return reply.code(stored.status).type(type).serializer((p: unknown) => p as string).send(stored.body);
+      reply.code(stored.status).type(type).serializer((p: unknown) => p as string).send(stored.body);
+      return;
     }
     if (inFlight.has(key)) {
-      return sendProblem(req, reply, { code: 'service.unavailable', message: 'a request with this Idempotency-Key is in progress' });
+      sendProblem(req, reply, { code: 'service.unavailable', message: 'a request with this Idempotency-Key is in progress' });
+      return;
     }
     inFlight.add(key);
     pending.set(req, { key, fingerprint: fingerprint(req) });
+    done();
   });
 
-  app.addHook('onSend', async (req, reply, payload) => {
+  // Callback style: it runs on every response and almost always has nothing to do.
+  app.addHook('onSend', (req, reply, payload, done) => {
     const key = keyOf(req);
-    if (!key || !inFlight.has(key) || reply.getHeader('idempotent-replayed')) return payload;
+    if (!key || !inFlight.has(key) || reply.getHeader('idempotent-replayed')) return done(null, payload);
     inFlight.delete(key);
-    if (stored.has(req)) return payload;
+    if (stored.has(req)) return done(null, payload);
     // Replies no command stored (a request refused before any use case ran). Server errors are not stored: the client should be able to retry them.
     if (reply.statusCode < 500 && typeof payload === 'string') {
       store.idempotency.put(key, { fingerprint: fingerprint(req), status: reply.statusCode, body: payload });
     }
-    return payload;
+    done(null, payload);
   });
 }

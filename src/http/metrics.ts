@@ -26,10 +26,21 @@ export function registerMetrics(app: FastifyInstance, ctx: ServiceContext) {
     new Gauge({ name, help, registers: [register], collect() { if (sqlite.open) this.set(read()); } });
   }
 
-  app.addHook('onResponse', async (req, reply) => {
+  // Label children cached per (route, method[, status]): prom-client hashes a label object
+  // on every inc/observe otherwise. Callback style: no promise per request.
+  const counters = new Map<string, { inc(): void }>();
+  const timers = new Map<string, { observe(v: number): void }>();
+  app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    requests.inc({ route, method: req.method, status: String(reply.statusCode) });
-    latency.observe({ route, method: req.method }, reply.elapsedTime / 1000);
+    const rm = `${req.method} ${route}`;
+    const rms = `${rm} ${reply.statusCode}`;
+    let c = counters.get(rms);
+    if (!c) counters.set(rms, c = requests.labels({ route, method: req.method, status: String(reply.statusCode) }));
+    let h = timers.get(rm);
+    if (!h) timers.set(rm, h = latency.labels({ route, method: req.method }));
+    c.inc();
+    h.observe(reply.elapsedTime / 1000);
+    done();
   });
 
   app.get('/metrics', {

@@ -1,26 +1,16 @@
-import { and, asc, eq, gt, sql, type SQL } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { bindings } from './schema.js';
 import type { BindingRow, BindingState } from './rows.js';
 import { toPage, type Page } from './pagination.js';
+import { clientOf, RowReader } from './row-reader.js';
 
 export class BindingsRepo {
-  private readonly byId;
-  private readonly activeOfVm;
-  private readonly activeOfFile;
-  private readonly activeOfInode;
+  // Reads go through prepared statements (row-reader.ts); writes through drizzle.
+  private readonly read: RowReader<BindingRow>;
 
   constructor(private readonly db: Db) {
-    this.byId = db.select().from(bindings).where(eq(bindings.id, sql.placeholder('id'))).prepare();
-    this.activeOfVm = db.select().from(bindings)
-      .where(and(eq(bindings.vmId, sql.placeholder('vmId')), eq(bindings.state, 'active')))
-      .orderBy(asc(bindings.gpa)).prepare();
-    this.activeOfFile = db.select().from(bindings)
-      .where(and(eq(bindings.fileId, sql.placeholder('fileId')), eq(bindings.state, 'active')))
-      .orderBy(asc(bindings.id)).prepare();
-    this.activeOfInode = db.select().from(bindings)
-      .where(and(eq(bindings.inodeId, sql.placeholder('inodeId')), eq(bindings.state, 'active')))
-      .orderBy(asc(bindings.id)).prepare();
+    this.read = new RowReader(clientOf(db), bindings);
   }
 
   /**
@@ -44,15 +34,11 @@ export class BindingsRepo {
     return [...recorded, ...[...this.claims.values()].filter((b) => match(b) && !seen.has(b.id))];
   }
 
-  get(id: string): BindingRow | undefined { return this.byId.get({ id }); }
-  activeByVm(vmId: string): BindingRow[] { return this.activeOfVm.all({ vmId }); }
-  activeByFile(fileId: string): BindingRow[] { return this.activeOfFile.all({ fileId }); }
-
-  activeByInode(inodeId: string): BindingRow[] { return this.activeOfInode.all({ inodeId }); }
-
-  allActive(): BindingRow[] {
-    return this.db.select().from(bindings).where(eq(bindings.state, 'active')).orderBy(asc(bindings.id)).all();
-  }
+  get(id: string): BindingRow | undefined { return this.read.get('WHERE "id" = ?', id); }
+  activeByVm(vmId: string): BindingRow[] { return this.read.all(`WHERE "${bindings.vmId.name}" = ? AND "state" = 'active' ORDER BY "gpa"`, vmId); }
+  activeByFile(fileId: string): BindingRow[] { return this.read.all(`WHERE "${bindings.fileId.name}" = ? AND "state" = 'active' ORDER BY "id"`, fileId); }
+  activeByInode(inodeId: string): BindingRow[] { return this.read.all(`WHERE "${bindings.inodeId.name}" = ? AND "state" = 'active' ORDER BY "id"`, inodeId); }
+  allActive(): BindingRow[] { return this.read.all(`WHERE "state" = 'active' ORDER BY "id"`); }
 
   insert(row: BindingRow): void { this.db.insert(bindings).values(row).run(); }
 
@@ -61,13 +47,8 @@ export class BindingsRepo {
   }
 
   list(q: { vmId?: string; fileId?: string; inodeId?: string; state?: BindingState; after?: string; limit: number }): Page<BindingRow> {
-    const conds: SQL[] = [];
-    if (q.vmId) conds.push(eq(bindings.vmId, q.vmId));
-    if (q.fileId) conds.push(eq(bindings.fileId, q.fileId));
-    if (q.inodeId) conds.push(eq(bindings.inodeId, q.inodeId));
-    if (q.state) conds.push(eq(bindings.state, q.state));
-    if (q.after) conds.push(gt(bindings.id, q.after));
-    const rows = this.db.select().from(bindings).where(and(...conds)).orderBy(asc(bindings.id)).limit(q.limit + 1).all();
+    const rows = this.read.page([[bindings.vmId.name, q.vmId || undefined], [bindings.fileId.name, q.fileId || undefined],
+      [bindings.inodeId.name, q.inodeId || undefined], [bindings.state.name, q.state]], q.after, q.limit);
     return toPage(rows, q.limit, (r) => r.id);
   }
 }

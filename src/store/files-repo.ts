@@ -1,23 +1,23 @@
-import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { files } from './schema.js';
 import type { FileRow, FileState } from './rows.js';
 import { toPage, type Page } from './pagination.js';
+import { clientOf, RowReader } from './row-reader.js';
 
 export class FilesRepo {
-  private readonly byId;
+  // Reads go through prepared statements (row-reader.ts); writes through drizzle.
+  private readonly read: RowReader<FileRow>;
   private readonly liveForVm;
-  // Prepared once per (column, state set): these run on every bind, share and GET.
-  private readonly byStates = new Map<string, { all(p: { key: string }): FileRow[] }>();
 
   constructor(private readonly db: Db) {
-    this.byId = db.select().from(files).where(eq(files.id, sql.placeholder('id'))).prepare();
+    this.read = new RowReader(clientOf(db), files);
     this.liveForVm = db.select().from(files).where(and(
       eq(files.inodeId, sql.placeholder('inodeId')), eq(files.vmId, sql.placeholder('vmId')),
       inArray(files.state, ['open', 'pending']))).prepare();
   }
 
-  get(id: string): FileRow | undefined { return this.byId.get({ id }); }
+  get(id: string): FileRow | undefined { return this.read.get('WHERE "id" = ?', id); }
   /** The open or pending file of a VM on an inode, if any (at most one exists). */
   liveFor(inodeId: string, vmId: string): FileRow | undefined { return this.liveForVm.get({ inodeId, vmId }); }
 
@@ -33,23 +33,11 @@ export class FilesRepo {
   }
 
   byInode(inodeId: string, states: FileState[] = ['open', 'pending']): FileRow[] {
-    return this.statesQuery('inode', states).all({ key: inodeId });
+    return this.read.all(`WHERE "${files.inodeId.name}" = ? AND "state" IN (${states.map(() => '?').join(', ')}) ORDER BY "id"`, inodeId, ...states);
   }
 
   byVm(vmId: string, states: FileState[] = ['open', 'pending']): FileRow[] {
-    return this.statesQuery('vm', states).all({ key: vmId });
-  }
-
-  private statesQuery(by: 'inode' | 'vm', states: FileState[]) {
-    const cacheKey = `${by}:${states.join(',')}`;
-    let q = this.byStates.get(cacheKey);
-    if (!q) {
-      const col = by === 'inode' ? files.inodeId : files.vmId;
-      q = this.db.select().from(files).where(and(eq(col, sql.placeholder('key')), inArray(files.state, states)))
-        .orderBy(asc(files.id)).prepare();
-      this.byStates.set(cacheKey, q);
-    }
-    return q;
+    return this.read.all(`WHERE "${files.vmId.name}" = ? AND "state" IN (${states.map(() => '?').join(', ')}) ORDER BY "id"`, vmId, ...states);
   }
 
   byMigration(migrationId: string): FileRow[] {
@@ -57,12 +45,8 @@ export class FilesRepo {
   }
 
   list(q: { vmId?: string; inodeId?: string; state?: FileState; after?: string; limit: number }): Page<FileRow> {
-    const conds: SQL[] = [];
-    if (q.vmId) conds.push(eq(files.vmId, q.vmId));
-    if (q.inodeId) conds.push(eq(files.inodeId, q.inodeId));
-    if (q.state) conds.push(eq(files.state, q.state));
-    if (q.after) conds.push(gt(files.id, q.after));
-    const rows = this.db.select().from(files).where(and(...conds)).orderBy(asc(files.id)).limit(q.limit + 1).all();
+    const rows = this.read.page([[files.vmId.name, q.vmId || undefined], [files.inodeId.name, q.inodeId || undefined],
+      [files.state.name, q.state]], q.after, q.limit);
     return toPage(rows, q.limit, (r) => r.id);
   }
 }

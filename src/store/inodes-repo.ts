@@ -1,17 +1,19 @@
-import { and, asc, eq, gt, sql, type SQL } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { inodes } from './schema.js';
 import type { InodeRow, InodeState } from './rows.js';
 import { toPage, type Page } from './pagination.js';
+import { clientOf, RowReader } from './row-reader.js';
 
 export class InodesRepo {
-  private readonly byId;
+  // Reads go through prepared statements (row-reader.ts); writes through drizzle.
+  private readonly read: RowReader<InodeRow>;
 
   constructor(private readonly db: Db) {
-    this.byId = db.select().from(inodes).where(eq(inodes.id, sql.placeholder('id'))).prepare();
+    this.read = new RowReader(clientOf(db), inodes);
   }
 
-  get(id: string): InodeRow | undefined { return this.byId.get({ id }); }
+  get(id: string): InodeRow | undefined { return this.read.get('WHERE "id" = ?', id); }
 
   insert(row: InodeRow): void { this.db.insert(inodes).values(row).run(); }
 
@@ -24,15 +26,11 @@ export class InodesRepo {
   }
 
   listByState(state: InodeState): InodeRow[] {
-    return this.db.select().from(inodes).where(eq(inodes.state, state)).orderBy(asc(inodes.id)).all();
+    return this.read.all(`WHERE "${inodes.state.name}" = ? ORDER BY "id"`, state);
   }
 
   list(q: { ownerVmId?: string; state?: InodeState; after?: string; limit: number }): Page<InodeRow> {
-    const conds: SQL[] = [];
-    if (q.ownerVmId) conds.push(eq(inodes.ownerVmId, q.ownerVmId));
-    if (q.state) conds.push(eq(inodes.state, q.state));
-    if (q.after) conds.push(gt(inodes.id, q.after));
-    const rows = this.db.select().from(inodes).where(and(...conds)).orderBy(asc(inodes.id)).limit(q.limit + 1).all();
+    const rows = this.read.page([[inodes.ownerVmId.name, q.ownerVmId || undefined], [inodes.state.name, q.state]], q.after, q.limit);
     return toPage(rows, q.limit, (r) => r.id);
   }
 

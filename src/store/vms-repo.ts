@@ -1,20 +1,21 @@
-import { and, asc, eq, gt, sql, type SQL } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { vms } from './schema.js';
 import type { VmRow, VmState } from './rows.js';
 import { toPage, type Page } from './pagination.js';
+import { clientOf, RowReader } from './row-reader.js';
 
 export class VmsRepo {
-  private readonly byId;
+  private readonly read: RowReader<VmRow>;
   private readonly activeByName;
 
   constructor(private readonly db: Db) {
-    this.byId = db.select().from(vms).where(eq(vms.id, sql.placeholder('id'))).prepare();
+    this.read = new RowReader(clientOf(db), vms);
     this.activeByName = db.select().from(vms)
       .where(and(eq(vms.name, sql.placeholder('name')), eq(vms.state, 'active'))).prepare();
   }
 
-  get(id: string): VmRow | undefined { return this.byId.get({ id }); }
+  get(id: string): VmRow | undefined { return this.read.get('WHERE "id" = ?', id); }
   findActiveByName(name: string): VmRow | undefined { return this.activeByName.get({ name }); }
 
   countByState(state: VmState): number {
@@ -28,14 +29,11 @@ export class VmsRepo {
   }
 
   listByState(state: VmState): VmRow[] {
-    return this.db.select().from(vms).where(eq(vms.state, state)).orderBy(asc(vms.id)).all();
+    return this.read.all(`WHERE "${vms.state.name}" = ? ORDER BY "id"`, state);
   }
 
   list(q: { state?: VmState; after?: string; limit: number }): Page<VmRow> {
-    const conds: SQL[] = [];
-    if (q.state) conds.push(eq(vms.state, q.state));
-    if (q.after) conds.push(gt(vms.id, q.after));
-    const rows = this.db.select().from(vms).where(and(...conds)).orderBy(asc(vms.id)).limit(q.limit + 1).all();
+    const rows = this.read.page([[vms.state.name, q.state]], q.after, q.limit);
     return toPage(rows, q.limit, (r) => r.id);
   }
 }

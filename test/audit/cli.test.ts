@@ -15,7 +15,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const KEY = 'cli-test-key-0123456789abcdef';
 
 function cli(args: string[], env: Record<string, string> = {}, bin = false) {
-  const cmd = bin ? [join(ROOT, 'src/bin/gmemd.mjs'), ...args] : ['--import', 'tsx', join(ROOT, 'src/cli.ts'), ...args];
+  const cmd = bin ? [join(ROOT, 'dist/bin/gmemd.js'), ...args] : ['--import', 'tsx', join(ROOT, 'src/cli.ts'), ...args];
   const r = spawnSync(process.execPath, cmd, { cwd: ROOT, env: { PATH: process.env.PATH!, ...env }, encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }

@@ -35,6 +35,13 @@ export async function setupInodeTarget(base: string): Promise<string> {
   return c.inode.id;
 }
 
+/** (e): 120 inodes of one VM, so a list with limit=100 returns a full page (and a cursor). */
+export async function setupListTarget(base: string): Promise<string> {
+  const vm = await api<{ id: string }>(base, 'POST', '/v1/vms', { name: 'bench-list' });
+  for (let i = 0; i < 120; i++) await api(base, 'POST', '/v1/inodes', { ownerVmId: vm.id, size: LANE, shareable: true });
+  return '/v1/inodes?limit=100';
+}
+
 /** (c): the owner file the cycles bind (a writable owner file gets gmem memslots). */
 export async function setupBindTarget(base: string): Promise<string> {
   return (await vmWithInode(base, 'bench-bind')).file.id;

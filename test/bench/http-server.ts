@@ -66,10 +66,26 @@ await made.app.listen({ host: '127.0.0.1', port: 0 });
 const addr = made.app.server.address();
 if (!addr || typeof addr === 'string') throw new Error('no TCP address');
 
+// BENCH_CPU_PROFILE=file: a CPU profile of the serving only (start-up excluded), written at close.
+const profile = process.env.BENCH_CPU_PROFILE ? await startProfile() : null;
+async function startProfile() {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile: p } = await session.post('Profiler.stop');
+    (await import('node:fs')).writeFileSync(process.env.BENCH_CPU_PROFILE!, JSON.stringify(p));
+  };
+}
+
 let closing = false;
 async function shutdown() {
   if (closing) return;
   closing = true;
+  await profile?.();
   await made.app.close();
   made.close();
   process.exit(0);

@@ -3,7 +3,8 @@
 // Results are ratios against those same-run baselines: these 2-core machines are too noisy
 // for absolute times to mean much on their own. JSON goes to test/bench/results/<timestamp>.json.
 // Env: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (1), BENCH_CONNECTIONS (32),
-// BENCH_KVM_ITERS (20000), BENCH_KVM_ROUNDS (5), BENCH_SKIP_AUDIT=1, BENCH_AUDIT_ARGS (passed to
+// BENCH_KVM_ITERS (20000), BENCH_KVM_ROUNDS (5), BENCH_SKIP_AUDIT=1, BENCH_SKIP_SCALE=1 (and
+// scale-bench.ts's own BENCH_SCALE_*), BENCH_AUDIT_ARGS (passed to
 // audit-bench.ts), GMEMD_BACKEND (the gmemd server's backend, default auto).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -73,11 +74,20 @@ if (!failed && existsSync(auditScript)) {
   }
 }
 
+// Section 4: the compiled service at scale (test/bench/scale-bench.ts, its own process).
+let scale: { ran: boolean; note: string; exitCode?: number | null } = { ran: false, note: 'skipped (BENCH_SKIP_SCALE=1)' };
+if (!failed && process.env.BENCH_SKIP_SCALE !== '1') {
+  console.log('\n== 4. Scale: test/bench/scale-bench.ts (npm run bench:scale; building the ledger through HTTP takes a while) ==');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'scale-bench.ts')], { stdio: 'inherit' });
+  scale = { ran: true, note: 'test/bench/scale-bench.ts', exitCode: r.status };
+  if (r.status !== 0) { failed = true; console.error(`scale bench exited ${r.status ?? r.signal}`); }
+}
+
 const resultsDir = join(BENCH_DIR, 'results');
 mkdirSync(resultsDir, { recursive: true });
 const file = join(resultsDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, `${JSON.stringify({
-  startedAt: startedAt.toISOString(), machine, settings, kvm, http, httpRatios: http && httpRatios(http), audit, failed,
+  startedAt: startedAt.toISOString(), machine, settings, kvm, http, httpRatios: http && httpRatios(http), audit, scale, failed,
 }, null, 2)}\n`);
 console.log(`\nresults: ${file}`);
 // fetch's keep-alive sockets (scenario setup) would hold the process open for seconds.

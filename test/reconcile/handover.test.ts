@@ -104,16 +104,21 @@ for (const backend of ['simulated', 'native'] as const) {
       };
       const workers = [worker(), worker(), worker()];
       const t0 = Date.now();
-      const r = await send(socket, 'POST', '/v1/admin/handover', { force: true });
-      assert.equal(r.status, 200, JSON.stringify(r.json));
-      const h = r.json;
-      pids.push(h.successorPid);
-      assert.equal(h.fromPid, first.child.pid);
-      assert.notEqual(h.successorPid, first.child.pid);
-      assert.equal(await first.exited, 0, 'the old process exits cleanly');
-      await new Promise((res) => setTimeout(res, 300)); // a little traffic on the successor alone
-      stop = true;
-      await Promise.all(workers);
+      let h;
+      try {
+        const r = await send(socket, 'POST', '/v1/admin/handover', { force: true });
+        assert.equal(r.status, 200, JSON.stringify(r.json));
+        h = r.json;
+        pids.push(h.successorPid);
+        assert.equal(h.fromPid, first.child.pid);
+        assert.notEqual(h.successorPid, first.child.pid);
+        assert.equal(await first.exited, 0, 'the old process exits cleanly');
+        await new Promise((res) => setTimeout(res, 300)); // a little traffic on the successor alone
+      } finally {
+        // A failed assertion must not leave the workers sending forever.
+        stop = true;
+        await Promise.all(workers);
+      }
       assert.deepEqual(failures, [], 'no request failed at the connection or with a non-retryable answer');
       assert.ok(outcomes.some((o) => o.status === 503), `writes overlapped the handover (${outcomes.length} in ${Date.now() - t0} ms)`);
       for (const o of outcomes) {

@@ -3,7 +3,7 @@
 // an app built in-process by a test). src/server.ts builds it; buildApp takes it as a dep.
 import type { Result } from '../domain/result.js';
 import type { Caller } from '../services/context.js';
-import type { StartupReport } from './startup.js';
+import type { StartupReport } from '../reconcile/startup.js';
 
 export interface HandoverSummary {
   handoverId: string;

@@ -15,7 +15,7 @@ import { err, ok, type Result } from '../../domain/result.js';
 import type { Caller, ServiceContext } from '../../services/context.js';
 import { run } from '../../services/pipeline/run.js';
 import type { HandoverPort, HandoverSummary } from '../lifecycle.js';
-import { runReconcile } from '../run.js';
+import { runReconcile } from '../../reconcile/run.js';
 import { HANDOVER_ENV, type HandoverManifest } from './manifest.js';
 
 export interface SenderDeps {

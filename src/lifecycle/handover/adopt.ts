@@ -17,7 +17,7 @@ import { createMemslot, slotErrorEvent, type SlotError, type SlotSpec } from '..
 import { ok } from '../../domain/result.js';
 import { runNow } from '../../services/pipeline/run.js';
 import { bindingSubjects } from '../../services/pipeline/recorder.js';
-import { SYSTEM_CALLER, recordStartup, type StartupReport } from '../startup.js';
+import { SYSTEM_CALLER, recordStartup, type StartupReport } from '../../reconcile/startup.js';
 import type { HandoverSummary } from '../lifecycle.js';
 import type { HandoverManifest } from './manifest.js';
 

@@ -5,10 +5,16 @@
 // temporary path and renames it over the configured one, leaving libuv a path that no longer
 // exists to unlink, and the configured path with the socket for as long as anyone listens.
 import { renameSync, unlinkSync } from 'node:fs';
-import type { App } from '../../http/app.js';
+import type { Server } from 'node:http';
 import type { Listen } from '../../config.js';
 
-export async function listenOn(app: App, listen: Listen, inheritedFd: number | null): Promise<void> {
+/** What of a Fastify instance this needs (the lifecycle layer does not import the HTTP layer). */
+export interface Listener {
+  server: Server;
+  listen(opts: { host?: string; port?: number; path?: string; fd?: number }): Promise<string>;
+}
+
+export async function listenOn(app: Listener, listen: Listen, inheritedFd: number | null): Promise<void> {
   if (listen.kind === 'unix') {
     // Node reports no address for a Unix socket it did not bind (or bound under another
     // name); fastify reads it to log. The configured path is the truth either way.
@@ -32,7 +38,7 @@ export async function listenOn(app: App, listen: Listen, inheritedFd: number | n
 }
 
 /** The fd of the listening socket (a libuv internal, stable on Unix for TCP and pipe servers). */
-export function listeningFd(app: App): number | null {
+export function listeningFd(app: Listener): number | null {
   const fd = (app.server as unknown as { _handle?: { fd?: number } })._handle?.fd;
   return typeof fd === 'number' && fd >= 0 ? fd : null;
 }

@@ -1,0 +1,46 @@
+// Where a read's time goes: runs one gmemd bench server (test/bench/http-server.ts) under
+// a CPU profiler (serving only, start-up excluded), drives PATH with autocannon, and prints the heaviest functions.
+//   node --import tsx test/bench/profile-read.ts [inode|list] [seconds]
+import { fork } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ServerReady } from './http-server.js';
+import { runLoad } from './load.js';
+import { setupInodeTarget, setupListTarget } from './gmemd-scenarios.js';
+
+const [what = 'inode', secs = '5'] = process.argv.slice(2);
+const dir = mkdtempSync(join(tmpdir(), 'gmemd-prof-'));
+const child = fork(fileURLToPath(new URL('./http-server.ts', import.meta.url)), ['gmemd', dir], {
+  execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  env: { ...process.env, BENCH_CPU_PROFILE: join(dir, 'serve.cpuprofile') },
+});
+const ready = await new Promise<ServerReady>((resolve) => child.once('message', (m) => resolve(m as ServerReady)));
+const base = `http://127.0.0.1:${ready.port}`;
+const path = what === 'list' ? await setupListTarget(base) : `/v1/inodes/${await setupInodeTarget(base)}`;
+await runLoad({ url: `${base}${path}`, seconds: 1, connections: 10 });
+const r = await runLoad({ url: `${base}${path}`, seconds: Number(secs), connections: 10 });
+console.log(`${path}: ${Math.round(r.reqPerSec)} req/s`);
+await new Promise((res) => { child.once('exit', res); child.kill('SIGTERM'); });
+
+interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number; children?: number[] }
+const prof = JSON.parse(readFileSync(join(dir, 'serve.cpuprofile'), 'utf8')) as { nodes: Node[] };
+const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+const parent = new Map<number, number>();
+for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const total = prof.nodes.reduce((s, n) => s + n.hitCount, 0);
+const self = new Map<string, number>(), incl = new Map<string, number>();
+const key = (n: Node) => `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^.*node_modules\//, '').replace(/^.*\/src\//, 'src/')}:${n.callFrame.lineNumber + 1}`;
+for (const n of prof.nodes) {
+  if (!n.hitCount) continue;
+  self.set(key(n), (self.get(key(n)) ?? 0) + n.hitCount);
+  const seen = new Set<string>();
+  for (let id: number | undefined = n.id; id !== undefined; id = parent.get(id)) {
+    const k = key(byId.get(id)!);
+    if (!seen.has(k)) { seen.add(k); incl.set(k, (incl.get(k) ?? 0) + n.hitCount); }
+  }
+}
+const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n)
+  .map(([k, v]) => `${(100 * v / total).toFixed(1).padStart(5)}%  ${k}`).join('\n');
+console.log(`self:\n${top(self, 25)}\n\ninclusive:\n${top(incl, 40)}`);

@@ -1,0 +1,126 @@
+// `npm run bench:scale` (also run by `npm run bench`): the compiled service as `npm start`
+// runs it (node dist/server.js), at scale. Start to /readyz on an empty ledger beside a bare
+// Fastify process's start to its first answer (the baseline of the same run); then VMS VMs,
+// INODES shareable inodes and as many bindings built through HTTP; resident memory with all
+// of them live; POST /v1/reconcile; GET /v1/host/scan; then SIGKILL and a restart that must
+// mark them all lost. Env: BENCH_SCALE_VMS (10), BENCH_SCALE_INODES (10000),
+// BENCH_SCALE_CLIENTS (16), GMEMD_BACKEND (auto). Prints a table; JSON on the last line.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SERVER = join(ROOT, 'dist/server.js');
+const num = (name: string, d: number) => Number(process.env[name] || d);
+const VMS = num('BENCH_SCALE_VMS', 10), INODES = num('BENCH_SCALE_INODES', 10_000), CLIENTS = num('BENCH_SCALE_CLIENTS', 16);
+const MiB = 1024 * 1024;
+const TARGETS = { startEmptyMs: 1000, startLostMs: 1000, rssLiveMiB: 150, reconcileMs: 1000, scanMs: 500 };
+
+if (!existsSync(SERVER)) throw new Error(`${SERVER} is missing: run npm run build (npm ci does)`);
+const dir = mkdtempSync(join(tmpdir(), 'gmemd-scale-'));
+const socket = join(dir, 'gmemd.sock');
+const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+
+function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; ms: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = request({ socketPath: socket, method, path, agent, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} }, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { data += d; });
+      res.on('end', () => resolve({ status: res.statusCode!, json: data ? JSON.parse(data) : undefined, ms: performance.now() - t0 }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+async function must(method: string, path: string, body?: unknown) {
+  const r = await call(method, path, body);
+  if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.json)}`);
+  return r;
+}
+
+const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+/** Spawns argv and polls until `ready` answers 200; the time runs from the spawn. */
+async function startTimed(argv: string[], env: Record<string, string>, path: string): Promise<{ child: ChildProcess; ms: number }> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, argv, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${argv.join(' ')} exited ${child.exitCode}`);
+    const r = await call('GET', path).catch(() => null);
+    if (r?.status === 200) return { child, ms: performance.now() - t0 };
+    await new Promise((res) => setTimeout(res, 5));
+  }
+}
+const stop = (child: ChildProcess, signal: NodeJS.Signals) => new Promise<void>((resolve) => {
+  if (child.exitCode !== null || child.signalCode !== null) return resolve();
+  child.once('exit', () => resolve());
+  child.kill(signal); // this child only, by its handle
+});
+
+const BARE = `const app = require('fastify')(); app.get('/hello', async () => ({ hello: 'world' }));
+app.listen({ path: process.env.SOCK }).catch((e) => { console.error(e); process.exit(1); });`;
+const env = { GMEMD_DB: join(dir, 'ledger.db'), GMEMD_LISTEN: `unix:${socket}`, GMEMD_LOG_LEVEL: 'warn', GMEMD_BACKEND: process.env.GMEMD_BACKEND || 'auto' };
+const out: Record<string, number> = {};
+try {
+  const bare = await startTimed(['-e', BARE], { SOCK: socket }, '/hello');
+  out.bareStartMs = bare.ms;
+  await stop(bare.child, 'SIGTERM');
+  agent.destroy();
+  rmSync(socket, { force: true });
+
+  let g = await startTimed([SERVER], env, '/readyz');
+  out.startEmptyMs = g.ms;
+  out.rssEmptyMiB = rssMiB(g.child.pid!);
+  const host = (await must('GET', '/v1/host')).json;
+
+  const t0 = performance.now();
+  const vms: string[] = [];
+  for (let v = 0; v < VMS; v++) vms.push((await must('POST', '/v1/vms', { name: `scale-${v}` })).json.id);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < INODES; i = next++) {
+      const vm = vms[i % VMS]!;
+      const c = (await must('POST', '/v1/inodes', { ownerVmId: vm, size: 2 * MiB, shareable: true })).json;
+      await must('POST', `/v1/files/${c.file.id}/bindings`, { gpa: Math.floor(i / VMS) * 2 * MiB, offset: 0, size: 2 * MiB });
+    }
+  };
+  await Promise.all(Array.from({ length: CLIENTS }, worker));
+  out.buildSeconds = (performance.now() - t0) / 1000;
+  out.mutationsPerSec = (2 * INODES + VMS) / out.buildSeconds;
+  out.rssLiveMiB = rssMiB(g.child.pid!);
+  out.reconcileMs = (await must('POST', '/v1/reconcile', {})).ms;
+  const scan = await must('GET', '/v1/host/scan');
+  out.scanMs = scan.ms;
+  out.scanKiB = Buffer.byteLength(JSON.stringify(scan.json)) / 1024;
+
+  await stop(g.child, 'SIGKILL');
+  agent.destroy();
+  g = await startTimed([SERVER], env, '/readyz');
+  out.startLostMs = g.ms;
+  out.rssAfterLostMiB = rssMiB(g.child.pid!);
+  const lost = (await must('GET', '/v1/host')).json.reconcile?.lost;
+  out.lostInodes = lost?.inodes?.length ?? NaN;
+  await stop(g.child, 'SIGTERM');
+
+  const f = (n: number, d = 0) => n.toFixed(d);
+  const row = (what: string, v: string, target: string) => console.log(`   ${what.padEnd(52)} ${v.padStart(10)}   ${target}`);
+  console.log(`== scale: ${VMS} VMs, ${INODES} shareable inodes, ${INODES} bindings, ${CLIENTS} clients, backend ${host.backend}, node dist/server.js ==`);
+  row('(baseline) bare Fastify process: start to first answer', `${f(out.bareStartMs)} ms`, '');
+  row('gmemd start to /readyz, empty ledger', `${f(out.startEmptyMs)} ms`, `target <= ${TARGETS.startEmptyMs} ms; ${f(out.startEmptyMs / out.bareStartMs, 2)}x baseline`);
+  row('RSS, empty', `${f(out.rssEmptyMiB)} MiB`, '');
+  row(`build through HTTP (${2 * INODES + VMS} durable mutations)`, `${f(out.buildSeconds, 1)} s`, `${f(out.mutationsPerSec)} mutations/s`);
+  row(`RSS with all ${INODES} live`, `${f(out.rssLiveMiB)} MiB`, `target <= ${TARGETS.rssLiveMiB} MiB`);
+  row('POST /v1/reconcile', `${f(out.reconcileMs)} ms`, `target <= ${TARGETS.reconcileMs} ms`);
+  row('GET /v1/host/scan', `${f(out.scanMs)} ms`, `target <= ${TARGETS.scanMs} ms (${f(out.scanKiB)} KiB)`);
+  row(`restart after SIGKILL, ${out.lostInodes} inodes marked lost`, `${f(out.startLostMs)} ms`, `target <= ${TARGETS.startLostMs} ms; RSS ${f(out.rssAfterLostMiB)} MiB`);
+  console.log(JSON.stringify({ scale: { vms: VMS, inodes: INODES, clients: CLIENTS, backend: host.backend, ...out, targets: TARGETS } }));
+} finally {
+  agent.destroy();
+  rmSync(dir, { recursive: true, force: true });
+}
