@@ -5,6 +5,7 @@
 // at its first await.
 import type Database from 'better-sqlite3';
 import type { AuditChain } from './audit-chain.js';
+import { recordCommitBatch } from './metrics-repo.js';
 
 export class UnitOfWork {
   constructor(private readonly sqlite: Database.Database, private readonly chain: AuditChain) {}
@@ -13,11 +14,14 @@ export class UnitOfWork {
     if (this.sqlite.inTransaction) return work(); // nested: part of the caller's transaction
     const head = this.chain.getHead();
     try {
-      return this.sqlite.transaction(() => {
-        const result = work();
-        if (result instanceof Promise) throw new Error('a unit of work must be synchronous');
-        return result;
+      const result = this.sqlite.transaction(() => {
+        const r = work();
+        if (r instanceof Promise) throw new Error('a unit of work must be synchronous');
+        return r;
       }).immediate();
+      // One unit per transaction until group commit batches several (gmemd_commit_batch_size).
+      recordCommitBatch(this.sqlite, 1);
+      return result;
     } catch (e) {
       this.chain.resetHead(head);
       throw e;
