@@ -5,7 +5,8 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../cli.ts');
-process.exitCode = main(process.argv.slice(2), process.env, {
+process.exitCode = await main(process.argv.slice(2), process.env, {
   out: (s) => process.stdout.write(s + '\n'),
   err: (s) => process.stderr.write(s + '\n'),
+  write: (s) => process.stdout.write(s),
 });
