@@ -36,8 +36,6 @@ export interface Command {
   options?: Options;
   /** Positional arguments allowed (default 0). */
   positionals?: number;
-  /** False: does not talk to the server (serve, audit verify --db). */
-  remote?: boolean;
   run(c: CommandContext): Promise<number>;
 }
 

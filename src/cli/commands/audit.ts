@@ -42,13 +42,16 @@ export const auditCommands: Command[] = [
     usage: `gmemd audit verify [--db PATH]
 
   --db PATH   verify this ledger file directly, without a running service (read-only;
-              with GMEMD_AUDIT_KEY set, checkpoint MACs are verified too)
+              with GMEMD_AUDIT_KEY set, checkpoint MACs are verified too). Without --db,
+              the file named by GMEMD_DB when neither --url nor GMEMD_URL is given;
+              otherwise the service verifies its ledger.
 
 Prints a JSON report. Exit 0: the chain is intact; 1: it is broken (the report names the
 first bad seq); 2: usage error, unreachable service or unreadable database.`,
     options: { db: { type: 'string' } },
     async run(c) {
       if (c.values.db !== undefined) return verifyFile(c, need(c, 'db'));
+      if (c.env.GMEMD_DB && c.values.url === undefined && !c.env.GMEMD_URL) return verifyFile(c, c.env.GMEMD_DB);
       const report = unwrap(await c.api.GET('/v1/audit/verify'));
       c.io.out(JSON.stringify(report, null, 2));
       return report.ok ? 0 : 1;

@@ -4,7 +4,7 @@ import { show, table } from '../output.js';
 
 export const opsCommands: Command[] = [
   {
-    name: 'serve', summary: 'Run the gmemd service in this process (what npm start runs)', remote: false,
+    name: 'serve', summary: 'Run the gmemd service in this process (what npm start runs)',
     usage: `gmemd serve [--listen ADDR] [--db PATH] [--backend auto|native|simulated]
 
   --listen ADDR  host:port or unix:/path (sets GMEMD_LISTEN; default 127.0.0.1:7420)
