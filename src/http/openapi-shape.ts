@@ -35,7 +35,7 @@ export function shapeDocument(input: { openapiObject: Partial<Json> } | { swagge
     Problem: problemResponse('An error not listed for this operation (RFC 9457 problem details with a stable code)'),
     ...(anySecured ? {
       Unauthorized: problemResponse('No valid bearer token'),
-      Forbidden: problemResponse('The token\'s role does not allow this operation (audited as denied)'),
+      Forbidden: problemResponse('The token\'s role does not allow this operation (audited as denied), or the file\'s permissions do not'),
     } : {}),
   };
   for (const item of Object.values<Json>(doc.paths ?? {})) {
@@ -43,8 +43,8 @@ export function shapeDocument(input: { openapiObject: Partial<Json> } | { swagge
       if (!METHODS.has(method)) continue;
       op.responses ??= {};
       if (secured(op)) {
-        op.responses['401'] ??= { $ref: '#/components/responses/Unauthorized' };
-        op.responses['403'] ??= { $ref: '#/components/responses/Forbidden' };
+        op.responses['401'] = { $ref: '#/components/responses/Unauthorized' };
+        op.responses['403'] = { $ref: '#/components/responses/Forbidden' };
       }
       op.responses.default ??= { $ref: '#/components/responses/Problem' };
     }

@@ -54,7 +54,7 @@ before(async () => {
   server = await startServer({
     GMEMD_LISTEN: `127.0.0.1:${port}`, GMEMD_DB: join(tmp.dir, 'gmemd.db'), GMEMD_BACKEND: 'simulated',
     GMEMD_ADMIN_TOKEN: ADMIN, GMEMD_TEST_MODE: '1', GMEMD_TEST_HOOKS: '1',
-  });
+  }, 60_000);
   env = { GMEMD_URL: url, GMEMD_TOKEN: ADMIN };
   const api = createGmemdClient({ url, token: ADMIN });
   for (const n of ['a', 'b']) ids[n] = (await api.POST('/v1/vms', { body: { name: `cli-${n}` } })).data!.id;
