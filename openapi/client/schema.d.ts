@@ -725,7 +725,7 @@ export interface components {
         };
         CreateInodeRequest: {
             ownerVmId: string;
-            /** @description Bytes; a positive multiple of 4096 */
+            /** @description Bytes; a positive multiple of 4096, at most 1099511627776 (1 TiB) */
             size: number;
             /**
              * @description MMAP|INIT_SHARED: other VMs can view it
@@ -738,7 +738,9 @@ export interface components {
             };
         };
         RangeRequest: {
+            /** @description Offset in the inode, page-aligned */
             offset: number;
+            /** @description Bytes, page-aligned, > 0; offset + length within the inode */
             length: number;
         };
         RangeResult: {
@@ -748,12 +750,13 @@ export interface components {
             length: number;
         };
         CreateBindingRequest: {
-            /** @description Guest-physical address, page-aligned */
+            /** @description Guest-physical address, page-aligned; gpa + size at most 70368744177664 (2^46) */
             gpa: number;
             /** @description Offset in the inode, page-aligned */
             offset: number;
-            /** @description Bytes, page-aligned, > 0 */
+            /** @description Bytes, page-aligned, > 0; offset + size within the inode */
             size: number;
+            /** @description Memslot id; the lowest free one when absent */
             slot?: number;
         };
         Host: {
@@ -773,6 +776,10 @@ export interface components {
                 userMemory2: number;
                 shareableInodes: boolean;
                 readonlyViews: boolean;
+                /** @description VM types in KVM_CAP_VM_TYPES whose guests fault private guest_memfd pages (SW_PROTECTED 1, SNP 4, TDX 5) */
+                privateMemVmTypes: number[];
+                /** @description Whether a guest of the VM type gmemd creates can reach a private (non-shareable) inode. False when that type is not one of privateMemVmTypes: binding a private inode is then refused (409 inode.not_guest_reachable); creating one stays possible */
+                privateInodesGuestReachable: boolean;
             };
             /** @description Which gmemd operations this kernel supports */
             operations: {
@@ -827,7 +834,7 @@ export interface components {
             deletedBindings: string[];
         };
         ProbeRequest: {
-            /** @description Guest-physical address; below 4 GiB */
+            /** @description Guest-physical address; the probe reaches below 4 GiB (above: 422 probe.out_of_range) */
             gpa: number;
             /** @description A byte the guest writes before reading back */
             write?: number;
