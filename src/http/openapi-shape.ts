@@ -2,7 +2,8 @@
 // transformObject hook), so that the served document, the committed file and the generated
 // client all carry them: tag descriptions, a same-origin server (the reference page's "try
 // it" goes to the gmemd that served it), and a named problem+json response that every
-// operation lists as its default, plus 401/403 on operations that require a token.
+// operation lists as its default, plus 401/403 on operations that require a token (or an
+// explicit `security: []` on each while the service has no security scheme at all).
 type Json = Record<string, any>;
 
 const TAGS: Record<string, string> = {
@@ -42,6 +43,8 @@ export function shapeDocument(input: { openapiObject: Partial<Json> } | { swagge
     for (const [method, op] of Object.entries<Json>(item)) {
       if (!METHODS.has(method)) continue;
       op.responses ??= {};
+      // A service without any security scheme says so on each operation: no credentials needed.
+      if (!doc.components.securitySchemes && !doc.security) op.security ??= [];
       if (secured(op)) {
         op.responses['401'] = { $ref: '#/components/responses/Unauthorized' };
         op.responses['403'] = { $ref: '#/components/responses/Forbidden' };
