@@ -1,58 +1,71 @@
-// The gmemd command line, for operators and auditors working on a ledger file directly
-// (no running service needed): `gmemd audit verify [--db PATH]`.
-// Exit codes: 0 the chain verifies, 1 it is broken (the JSON names the first bad seq),
-// 2 usage error or the database cannot be opened.
-import Database from 'better-sqlite3';
+// The gmemd command line, for operators and auditors. Every command but `serve` and
+// `audit verify --db` talks to a running gmemd through the typed client (src/cli/client.ts);
+// commands live in src/cli/commands. Exit codes: 0 ok; 1 a finding (broken chain, drift,
+// not ready) or a refusal (the service answered with a problem, printed to stderr); 2 a
+// usage error or a service that cannot be reached.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { verifyLedger } from './audit/verify.js';
+import { EXIT, GLOBAL_HELP, parse, Refusal, UsageError, type Command, type Io } from './cli/context.js';
+import { listCommands } from './cli/commands/lists.js';
+import { auditCommands } from './cli/commands/audit.js';
+import { opsCommands } from './cli/commands/ops.js';
+import { tokenCommands } from './cli/commands/tokens.js';
 
-const USAGE = `usage: gmemd audit verify [--db PATH]
+export type { Io };
 
-  --db PATH   the ledger (default: $GMEMD_DB, else ./data/gmemd.db)
+export const COMMANDS: Command[] = [...opsCommands, ...listCommands, ...auditCommands, ...tokenCommands];
 
-With GMEMD_AUDIT_KEY set, checkpoint MACs are verified too. Prints a JSON report; exits 0 when
-the chain is intact, 1 when it is broken, 2 on a usage error or a database that cannot be opened.`;
+export const USAGE = `usage: gmemd <command> [options]
 
-export interface Io { out: (s: string) => void; err: (s: string) => void }
+${COMMANDS.map((c) => `  ${c.name.padEnd(16)}${c.summary}`).join('\n')}
 
-export function main(argv: string[], env: NodeJS.ProcessEnv, io: Io): number {
-  const [group, command, ...rest] = argv;
-  if (group === '--help' || group === '-h' || group === 'help') { io.out(USAGE); return 0; }
-  if (group !== 'audit' || command !== 'verify') { io.err(USAGE); return 2; }
-  let db = env.GMEMD_DB || './data/gmemd.db';
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
-    if (arg === '--db' && rest[i + 1] !== undefined) db = rest[++i]!;
-    else if (arg.startsWith('--db=')) db = arg.slice('--db='.length);
-    else if (arg === '--help' || arg === '-h') { io.out(USAGE); return 0; }
-    else { io.err(`unknown argument: ${arg}\n${USAGE}`); return 2; }
+Options for every command:
+${GLOBAL_HELP}
+
+gmemd <command> --help describes one command. Exit codes: 0 ok; 1 a finding (broken audit
+chain, drift, not ready) or a refusal by the service (its problem+json on stderr); 2 a usage
+error or a service that cannot be reached.`;
+
+function find(argv: string[]): { cmd: Command; rest: string[] } | undefined {
+  for (const words of [2, 1]) {
+    const cmd = COMMANDS.find((c) => c.name === argv.slice(0, words).join(' '));
+    if (cmd) return { cmd, rest: argv.slice(words) };
   }
-  const path = resolve(db);
-  let sqlite: Database.Database;
-  try {
-    // Read-only: verifying must never change the evidence (no migrations, no checkpoints).
-    sqlite = new Database(path, { readonly: true, fileMustExist: true });
-  } catch (e) {
-    io.err(JSON.stringify({ ok: false, db: path, error: (e as Error).message }));
-    return 2;
+  return undefined;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
+  if (argv.length === 0) { io.err(USAGE); return EXIT.usage; }
+  if (['--help', '-h', 'help'].includes(argv[0]!)) { io.out(USAGE); return EXIT.ok; }
+  const found = find(argv);
+  if (!found) {
+    const group = COMMANDS.filter((c) => c.name.startsWith(`${argv[0]} `));
+    io.err(group.length ? `usage: one of\n${group.map((c) => `  gmemd ${c.name}`).join('\n')}` : `unknown command: ${argv[0]}\n\n${USAGE}`);
+    return group.length && (argv[1] === '--help' || argv[1] === '-h') ? EXIT.ok : EXIT.usage;
   }
+  const { cmd, rest } = found;
+  const help = `usage: ${cmd.usage}\n\n${cmd.summary}.\n\nOptions for every command:\n${GLOBAL_HELP}`;
   try {
-    const key = env.GMEMD_AUDIT_KEY || undefined;
-    const result = verifyLedger(sqlite, key === undefined ? {} : { key });
-    io.out(JSON.stringify({ db: path, ...result }, null, 2));
-    return result.ok ? 0 : 1;
+    const c = parse(cmd, rest, env, io);
+    if (c.values.help) { io.out(help); return EXIT.ok; }
+    return await cmd.run(c);
   } catch (e) {
-    io.err(JSON.stringify({ ok: false, db: path, error: (e as Error).message }));
-    return 2;
-  } finally {
-    sqlite.close();
+    if (e instanceof UsageError) { io.err(`gmemd ${cmd.name}: ${e.message}\n\n${help}`); return EXIT.usage; }
+    if (e instanceof Refusal) {
+      io.err(e.problem ? JSON.stringify(e.problem, null, 2) : `gmemd answered ${e.status} with no problem details`);
+      return EXIT.finding;
+    }
+    // fetch rejects with a TypeError when nothing answers (ECONNREFUSED, DNS, TLS).
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    io.err(`gmemd ${cmd.name}: cannot reach gmemd: ${cause?.code ?? ''} ${cause?.message ?? (e as Error).message}`.trim());
+    return EXIT.usage;
   }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  process.exitCode = main(process.argv.slice(2), process.env, {
+  process.exitCode = await main(process.argv.slice(2), process.env, {
     out: (s) => process.stdout.write(s + '\n'),
     err: (s) => process.stderr.write(s + '\n'),
+    write: (s) => process.stdout.write(s),
   });
 }

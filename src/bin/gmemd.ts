@@ -3,7 +3,8 @@
 // runs the CLI with the process's arguments.
 import { main } from '../cli.js';
 
-process.exitCode = main(process.argv.slice(2), process.env, {
+process.exitCode = await main(process.argv.slice(2), process.env, {
   out: (s) => process.stdout.write(s + '\n'),
   err: (s) => process.stderr.write(s + '\n'),
+  write: (s) => process.stdout.write(s),
 });

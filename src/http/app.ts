@@ -19,6 +19,8 @@ import { serializerCompiler } from './serialize.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerErrorHandling } from './error-handling.js';
 import { registerMetrics } from './metrics.js';
+import { registerDocs } from './docs.js';
+import { shapeDocument } from './openapi-shape.js';
 import hostRoutes from './routes/host-routes.js';
 import vmRoutes from './routes/vm-routes.js';
 import inodeRoutes from './routes/inode-routes.js';
@@ -62,7 +64,7 @@ export async function buildApp(deps: AppDeps) {
 
   await app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
+      openapi: '3.1.0',
       info: {
         title: 'gmemd', version: service.version,
         description: 'Host agent for KVM guest memory: guest_memfd inodes, per-VM files and memslots, and the audit ledger.',
@@ -73,6 +75,7 @@ export async function buildApp(deps: AppDeps) {
       ],
     },
     // Schemas registered with addSchema become components named by their $id.
+    transformObject: shapeDocument,
     refResolver: { buildLocalReference: (json, _base, _frag, i) => (json.$id as string) || `def-${i}` },
   });
   for (const s of NAMED_SCHEMAS) app.addSchema(s);
@@ -88,6 +91,7 @@ export async function buildApp(deps: AppDeps) {
   registerHandoverGate(app);
   registerIdempotency(app, deps.ctx.store);
   registerMetrics(app, deps.ctx);
+  await registerDocs(app);
 
   await app.register(hostRoutes);
   await app.register(vmRoutes);

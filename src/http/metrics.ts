@@ -1,45 +1,93 @@
 // GET /metrics: Prometheus text from a registry owned by this app (tests build many apps in
-// one process, so nothing goes to prom-client's global registry). Request counts and
-// latencies by route, process metrics, and ledger gauges read at scrape time.
+// one process, so nothing goes to prom-client's global registry). What an operator graphs:
+// VMs by state, live inodes and their bytes (shareable and private), bytes reachable by more
+// than one VM, memslots by kind, kernel errors by operation and errno, audit events by
+// outcome, commit batch sizes, request counts and durations by route and status, process
+// metrics. Ledger figures are read at scrape time (collect callbacks) through MetricsRepo.
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ServiceContext } from '../services/context.js';
+import { METRIC_LABELS, MetricsRepo, observeCommitBatches } from '../store/metrics-repo.js';
 
 export function registerMetrics(app: FastifyInstance, ctx: ServiceContext) {
   const register = new Registry();
+  const registers = [register];
   collectDefaultMetrics({ register, prefix: 'gmemd_' });
-  const requests = new Counter({ name: 'gmemd_http_requests_total', help: 'HTTP requests by route, method and status',
-    labelNames: ['route', 'method', 'status'], registers: [register] });
-  const latency = new Histogram({ name: 'gmemd_http_request_duration_seconds', help: 'HTTP request latency by route',
-    labelNames: ['route', 'method'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [register] });
-  const { sqlite } = ctx.store.ledger;
-  const count = (sql: string) => sqlite.prepare(sql).pluck();
-  const ledgerGauges: [string, string, () => number][] = [
-    ['gmemd_vms_active', 'VMs in state active', () => count("SELECT count(*) FROM vms WHERE state = 'active'").get() as number],
-    ['gmemd_inodes_live', 'Inodes in state live', () => count("SELECT count(*) FROM inodes WHERE state = 'live'").get() as number],
-    ['gmemd_inode_bytes_live', 'Bytes of guest memory in live inodes', () => ctx.store.inodes.liveBytes()],
-    ['gmemd_bindings_active', 'Active memslots', () => count("SELECT count(*) FROM bindings WHERE state = 'active'").get() as number],
-    ['gmemd_audit_head_seq', 'Sequence number of the newest audit event', () => ctx.store.chain.getHead().seq],
-    ['gmemd_kernel_fds_held', 'VM and guest_memfd fds this process holds', () => ctx.registry.vms.size + ctx.registry.gmems.size],
-  ];
-  for (const [name, help, read] of ledgerGauges) {
-    new Gauge({ name, help, registers: [register], collect() { if (sqlite.open) this.set(read()); } });
-  }
+  const repo = new MetricsRepo(ctx.store.ledger.sqlite);
+  const live = () => repo.open;
 
-  // Label children cached per (route, method[, status]): prom-client hashes a label object
-  // on every inc/observe otherwise. Callback style: no promise per request.
-  const counters = new Map<string, { inc(): void }>();
-  const timers = new Map<string, { observe(v: number): void }>();
+  new Gauge({ name: 'gmemd_vms', help: 'VMs in the ledger by state', labelNames: ['state'], registers, collect() {
+    if (!live()) return;
+    const by = new Map(repo.vms().map((r) => [r.state, r.n]));
+    for (const state of METRIC_LABELS.vmStates) this.set({ state }, by.get(state) ?? 0);
+  } });
+  const inodeRows = () => {
+    const by = new Map(repo.inodes().map((r) => [r.shareable, r]));
+    return [true, false].map((shareable) => ({ shareable: String(shareable), n: by.get(shareable)?.n ?? 0, bytes: by.get(shareable)?.bytes ?? 0 }));
+  };
+  new Gauge({ name: 'gmemd_inodes_live', help: 'Live inodes (guest_memfds), shareable or private', labelNames: ['shareable'], registers, collect() {
+    if (live()) for (const r of inodeRows()) this.set({ shareable: r.shareable }, r.n);
+  } });
+  new Gauge({ name: 'gmemd_inode_bytes_live', help: 'Bytes of guest memory in live inodes, shareable or private', labelNames: ['shareable'], registers, collect() {
+    if (live()) for (const r of inodeRows()) this.set({ shareable: r.shareable }, r.bytes);
+  } });
+  new Gauge({ name: 'gmemd_inode_bytes_multi_vm', help: 'Bytes of live inodes that more than one VM has a file on', registers, collect() {
+    if (live()) this.set(repo.multiVmBytes());
+  } });
+  new Gauge({ name: 'gmemd_bindings_active', help: 'Active memslots by kind (gmem: KVM_MEM_GUEST_MEMFD; view: over gmemd\'s mapping)', labelNames: ['kind'], registers, collect() {
+    if (!live()) return;
+    const by = new Map(repo.bindings().map((r) => [r.kind, r.n]));
+    for (const kind of METRIC_LABELS.bindingKinds) this.set({ kind }, by.get(kind) ?? 0);
+  } });
+  new Gauge({ name: 'gmemd_audit_head_seq', help: 'Sequence number of the newest audit event', registers, collect() {
+    if (live()) this.set(ctx.store.chain.getHead().seq);
+  } });
+  new Gauge({ name: 'gmemd_kernel_fds_held', help: 'VM and guest_memfd fds this process holds', registers, collect() {
+    this.set(ctx.registry.vms.size + ctx.registry.gmems.size);
+  } });
+
+  // Both counters advance from the same incremental read of the ledger: every kernel refusal
+  // is audited with its operation and errno, so the chain is the one source for both.
+  // advance() runs in the first counter's collect: prom-client collects metrics in registration order.
+  const auditEvents: Counter<'outcome'> = new Counter({ name: 'gmemd_audit_events_total', help: 'Audit events in the ledger by outcome',
+    labelNames: ['outcome'], registers, collect: () => advance() });
+  const kernelErrors = new Counter({ name: 'gmemd_kernel_errors_total', help: 'Kernel refusals recorded in the ledger, by operation and errno',
+    labelNames: ['operation', 'errno'], registers });
+  for (const outcome of METRIC_LABELS.outcomes) auditEvents.inc({ outcome }, 0);
+  let seenSeq = 0;
+  const advance = () => {
+    if (!live()) return;
+    const { head, counts } = repo.eventsSince(seenSeq);
+    seenSeq = head;
+    for (const c of counts) {
+      auditEvents.inc({ outcome: c.outcome }, c.n);
+      if (c.errno !== null) kernelErrors.inc({ operation: c.operation ?? 'unknown', errno: c.errno }, c.n);
+    }
+  };
+
+  const batches = new Histogram({ name: 'gmemd_commit_batch_size', help: 'Units of work per committed SQLite transaction (one fsync)',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128], registers });
+  const unobserve = observeCommitBatches(ctx.store.ledger.sqlite, (n) => batches.observe(n));
+  app.addHook('onClose', async () => unobserve());
+
+  const requests = new Counter({ name: 'gmemd_http_requests_total', help: 'HTTP requests by route, method and status',
+    labelNames: ['route', 'method', 'status'], registers });
+  const latency = new Histogram({ name: 'gmemd_http_request_duration_seconds', help: 'HTTP request duration by route, method and status',
+    labelNames: ['route', 'method', 'status'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers });
+  // Label children cached per (method, route, status): prom-client hashes a label object on
+  // every inc/observe otherwise. Callback style: no promise per request.
+  const children = new Map<string, { inc(): void; observe(v: number): void }>();
   app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    const rm = `${req.method} ${route}`;
-    const rms = `${rm} ${reply.statusCode}`;
-    let c = counters.get(rms);
-    if (!c) counters.set(rms, c = requests.labels({ route, method: req.method, status: String(reply.statusCode) }));
-    let h = timers.get(rm);
-    if (!h) timers.set(rm, h = latency.labels({ route, method: req.method }));
-    c.inc();
-    h.observe(reply.elapsedTime / 1000);
+    const key = `${req.method} ${route} ${reply.statusCode}`;
+    let child = children.get(key);
+    if (!child) {
+      const labels = { route, method: req.method, status: String(reply.statusCode) };
+      const c = requests.labels(labels), h = latency.labels(labels);
+      children.set(key, child = { inc: () => c.inc(), observe: (v) => h.observe(v) });
+    }
+    child.inc();
+    child.observe(reply.elapsedTime / 1000);
     done();
   });
 

@@ -9,6 +9,7 @@
 // A member is synchronous by construction: no await and no ioctl can sit inside a batch.
 import type Database from 'better-sqlite3';
 import type { AuditChain } from './audit-chain.js';
+import { recordCommitBatch } from './metrics-repo.js';
 
 interface Member { work: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }
 
@@ -37,7 +38,9 @@ export class UnitOfWork {
     this.flush();
     const head = this.chain.getHead();
     try {
-      return this.sqlite.transaction(() => synchronous(work)).immediate();
+      const result = this.sqlite.transaction(() => synchronous(work)).immediate();
+      recordCommitBatch(this.sqlite, 1);
+      return result;
     } catch (e) {
       this.chain.resetHead(head);
       throw e;
@@ -81,6 +84,7 @@ export class UnitOfWork {
     }
     this.stats.batches += 1;
     this.stats.members += batch.length;
+    recordCommitBatch(this.sqlite, batch.length);
     batch.forEach((m, i) => {
       const o = outcomes[i]!;
       if (o.ok) m.resolve(o.value);

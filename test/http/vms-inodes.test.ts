@@ -171,8 +171,8 @@ test('GET /metrics exposes request, process and ledger metrics in Prometheus tex
     const r = await t.app.inject({ method: 'GET', url: '/metrics' });
     assert.equal(r.statusCode, 200);
     assert.match(r.headers['content-type'] as string, /^text\/plain/);
-    assert.match(r.body, /^gmemd_vms_active 1$/m);
-    assert.match(r.body, /^gmemd_inode_bytes_live 8192$/m);
+    assert.match(r.body, /^gmemd_vms\{state="active"\} 1$/m);
+    assert.match(r.body, /^gmemd_inode_bytes_live\{shareable="true"\} 8192$/m);
     assert.match(r.body, /^gmemd_http_requests_total\{route="\/v1\/vms",method="POST",status="201"\} 1$/m);
     assert.match(r.body, /^gmemd_process_resident_memory_bytes \d+/m);
   } finally {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { problems, ref } from '../schemas/common.js';
+import { example, problems, ref } from '../schemas/common.js';
 import { Handover, HandoverRequest } from '../schemas/reconcile-schemas.js';
 import { respond, sendProblem } from '../problem.js';
 import { callerOf } from '../caller.js';
@@ -15,7 +15,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       description: 'The successor inherits every shareable guest_memfd, creates a fresh kernel VM per ledger VM and re-creates each memslot as a view. '
         + 'Private inodes cannot survive it (KVM ties a VM to its process): refused while any exist, unless force. '
         + 'While it runs, mutating requests get 503 handover.in_progress (retryable).',
-      body: ref(HandoverRequest), response: { 200: ref(Handover), ...problems(400, 409, 500, 503) } },
+      body: example(ref(HandoverRequest), { force: false }), response: { 200: ref(Handover), ...problems(400, 409, 500, 503) } },
   }, async (req, reply) => {
     if (!lifecycle.handover) {
       return sendProblem(req, reply, { code: 'handover.unavailable', message: 'this gmemd was not started as a server process (src/server.ts): nothing to hand over to' });

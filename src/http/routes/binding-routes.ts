@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { createBinding, deleteBinding } from '../../services/binding-service.js';
-import { PageQuery, problems, ref } from '../schemas/common.js';
+import { example, PageQuery, problems, ref } from '../schemas/common.js';
 import { Binding, BindingList, CreateBindingRequest } from '../schemas/resource-schemas.js';
 import { bindingJson, pageJson } from '../serialize.js';
 import { mutate } from '../mutation.js';
@@ -16,7 +16,7 @@ const bindingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { action: 'binding.create' },
     schema: { operationId: 'createBinding', tags: ['bindings'],
       summary: 'Map a range of the file at a guest address: a memslot (KVM_SET_USER_MEMORY_REGION2)',
-      params: Type.Object({ fileId: Type.String() }), body: ref(CreateBindingRequest),
+      params: Type.Object({ fileId: Type.String() }), body: example(ref(CreateBindingRequest), { gpa: 1048576, offset: 0, size: 2097152 }),
       response: { 201: ref(Binding), ...problems(400, 403, 404, 409, 422) } },
   }, async (req, reply) => mutate(req, reply, (caller) => createBinding(ctx, caller, req.params.fileId, req.body), bindingJson, 201));
 

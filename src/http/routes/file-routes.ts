@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { allocate, punchHole } from '../../services/file-service.js';
 import { err } from '../../domain/result.js';
-import { PageQuery, problems, ref } from '../schemas/common.js';
+import { example, PageQuery, problems, ref } from '../schemas/common.js';
 import { File, FileList, RangeRequest, RangeResult } from '../schemas/resource-schemas.js';
 import { fileJson, pageJson } from '../serialize.js';
 import { respond } from '../problem.js';
@@ -32,7 +32,7 @@ const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/v1/files/:fileId', {
-    schema: { operationId: 'getFile', tags: ['files'], params: FileParams, response: { 200: ref(File), ...problems(404) } },
+    schema: { operationId: 'getFile', tags: ['files'], summary: 'A file: one VM\'s view of an inode, with its role and permissions', params: FileParams, response: { 200: ref(File), ...problems(404) } },
   }, async (req, reply) => {
     const f = ctx.store.files.get(req.params.fileId);
     return respond(req, reply, f ? { ok: true, value: f } : err('file.not_found', `no file ${req.params.fileId}`), fileJson);
@@ -41,14 +41,14 @@ const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/v1/files/:fileId/allocate', {
     config: { action: 'inode.allocate' },
     schema: { operationId: 'allocateFileRange', tags: ['files'], summary: 'fallocate(KEEP_SIZE) a page-aligned range (owner only)',
-      params: FileParams, body: ref(RangeRequest), response: { 200: ref(RangeResult), ...problems(400, 403, 404, 409, 422, 507) } },
+      params: FileParams, body: example(ref(RangeRequest), { offset: 0, length: 65536 }), response: { 200: ref(RangeResult), ...problems(400, 403, 404, 409, 422, 507) } },
   }, async (req, reply) => mutate(req, reply, (caller) => allocate(ctx, caller, req.params.fileId, req.body), rangeJson));
 
   app.post('/v1/files/:fileId/punch-hole', {
     config: { action: 'inode.punch_hole' },
     schema: { operationId: 'punchFileHole', tags: ['files'],
       summary: 'fallocate(PUNCH_HOLE|KEEP_SIZE): zeroes the range in every VM\'s view (owner only)',
-      params: FileParams, body: ref(RangeRequest), response: { 200: ref(RangeResult), ...problems(400, 403, 404, 409, 422) } },
+      params: FileParams, body: example(ref(RangeRequest), { offset: 4096, length: 4096 }), response: { 200: ref(RangeResult), ...problems(400, 403, 404, 409, 422) } },
   }, async (req, reply) => mutate(req, reply, (caller) => punchHole(ctx, caller, req.params.fileId, req.body), rangeJson));
 };
 

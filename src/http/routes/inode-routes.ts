@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { createInode } from '../../services/inode-service.js';
 import { inodeDetail } from '../../services/queries.js';
-import { PageQuery, problems, ref } from '../schemas/common.js';
+import { example, PageQuery, problems, ref } from '../schemas/common.js';
 import { CreateInodeRequest, InodeCreated, InodeDetail, InodeList } from '../schemas/resource-schemas.js';
 import { bindingJson, fileJson, inodeJson, pageJson } from '../serialize.js';
 import { respond } from '../problem.js';
@@ -18,7 +18,7 @@ const inodeRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { action: 'inode.create' },
     schema: { operationId: 'createInode', tags: ['inodes'],
       summary: 'Create guest memory: KVM_CREATE_GUEST_MEMFD on the owner VM; returns the inode and the owner\'s file',
-      body: ref(CreateInodeRequest), response: { 201: ref(InodeCreated), ...problems(400, 404, 409, 422, 503, 507) } },
+      body: example(ref(CreateInodeRequest), { ownerVmId: 'vm_01jf3k8x2m4n6p8r0t2v4x6z8a', size: 2097152, shareable: true }), response: { 201: ref(InodeCreated), ...problems(400, 404, 409, 422, 503, 507) } },
   }, async (req, reply) => mutate(req, reply, (caller) => createInode(ctx, caller, req.body),
     (r) => ({ inode: inodeJson(r.inode), file: fileJson(r.file) }), 201));
 

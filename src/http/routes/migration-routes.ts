@@ -4,7 +4,7 @@ import { abortMigration, prepareMigration } from '../../services/migration-servi
 import { commitMigration } from '../../services/migration-commit.js';
 import { err } from '../../domain/result.js';
 import type { MigrationRow } from '../../store/rows.js';
-import { PageQuery, problems, ref } from '../schemas/common.js';
+import { example, PageQuery, problems, ref } from '../schemas/common.js';
 import { CreateMigrationRequest, Migration, MigrationList } from '../schemas/sharing-schemas.js';
 import { pageJson } from '../serialize.js';
 import { respond } from '../problem.js';
@@ -26,11 +26,11 @@ const migrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { action: 'migration.prepare' },
     schema: { operationId: 'prepareMigration', tags: ['migrations'],
       summary: 'Prepare moving every file of the source VM to the target: pending files and a plan mirroring the source\'s memslots',
-      body: ref(CreateMigrationRequest), response: { 201: ref(Migration), ...problems(400, 404, 409, 422) } },
+      body: example(ref(CreateMigrationRequest), { sourceVmId: 'vm_01jf3k8x2m4n6p8r0t2v4x6z8a', targetVmId: 'vm_01jf3k8x2m4n6p8r0t2v4x6z8b' }), response: { 201: ref(Migration), ...problems(400, 404, 409, 422) } },
   }, async (req, reply) => mutate(req, reply, (caller) => prepareMigration(ctx, caller, req.body), migrationJson, 201));
 
   app.get('/v1/migrations', {
-    schema: { operationId: 'listMigrations', tags: ['migrations'],
+    schema: { operationId: 'listMigrations', tags: ['migrations'], summary: 'List migrations and handovers',
       querystring: Type.Intersect([PageQuery, Type.Object({
         state: Type.Optional(literals(MIGRATION_STATES)),
         vmId: Type.Optional(Type.String()),
@@ -43,7 +43,7 @@ const migrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/v1/migrations/:migrationId', {
-    schema: { operationId: 'getMigration', tags: ['migrations'], params: Params, response: { 200: ref(Migration), ...problems(404) } },
+    schema: { operationId: 'getMigration', tags: ['migrations'], summary: 'A migration with its plan', params: Params, response: { 200: ref(Migration), ...problems(404) } },
   }, async (req, reply) => {
     const m = ctx.store.migrations.get(req.params.migrationId);
     return respond(req, reply, m ? { ok: true, value: m } : err('migration.not_found', `no migration ${req.params.migrationId}`), migrationJson);

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ok } from '../../domain/result.js';
 import { runReconcile } from '../../reconcile/run.js';
 import { hostScan } from '../../reconcile/host-scan.js';
-import { problems, ref } from '../schemas/common.js';
+import { example, problems, ref } from '../schemas/common.js';
 import { HostScan, ReconcileReport, ReconcileRequest } from '../schemas/reconcile-schemas.js';
 import { hostScanJson, reconcileJson } from '../reconcile-wire.js';
 import { respond } from '../problem.js';
@@ -16,7 +16,7 @@ const reconcileRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { operationId: 'reconcile', tags: ['reconcile'],
       summary: 'Compare every ledger VM, inode, file and memslot with the kernel; with repair, make them agree',
       description: 'Each difference is a reconcile.drift event, each repair a reconcile.repair event. Also returns the start-up reconcile report.',
-      body: ref(ReconcileRequest), response: { 200: ref(ReconcileReport), ...problems(400, 503) } },
+      body: example(ref(ReconcileRequest), { repair: false }), response: { 200: ref(ReconcileReport), ...problems(400, 503) } },
   }, async (req, reply) => respond(req, reply, ok(await runReconcile(ctx, callerOf(req), req.body)), (r) => reconcileJson(r, lifecycle.startup)));
 
   app.get('/v1/host/scan', {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { createVm, destroyVm } from '../../services/vm-service.js';
 import { vmDetail } from '../../services/queries.js';
-import { PageQuery, problems, ref } from '../schemas/common.js';
+import { example, PageQuery, problems, ref } from '../schemas/common.js';
 import { CreateVmRequest, Vm, VmDestroyed, VmDetail, VmList } from '../schemas/resource-schemas.js';
 import { bindingJson, fileJson, pageJson, vmJson } from '../serialize.js';
 import { respond } from '../problem.js';
@@ -19,7 +19,7 @@ const vmRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/v1/vms', {
     config: { action: 'vm.create' },
     schema: { operationId: 'createVm', tags: ['vms'], summary: 'Create a KVM VM (KVM_CREATE_VM)',
-      body: ref(CreateVmRequest), response: { 201: ref(Vm), ...problems(400, 409, 422, 503) } },
+      body: example(ref(CreateVmRequest), { name: 'web-1', labels: { tenant: 'acme' } }), response: { 201: ref(Vm), ...problems(400, 409, 422, 503) } },
   }, async (req, reply) => mutate(req, reply, (caller) => createVm(ctx, caller, req.body), vmJson, 201));
 
   app.get('/v1/vms', {

@@ -9,7 +9,10 @@ export function ref<T extends TSchema>(schema: T) {
   return Type.Unsafe<Static<T>>({ $ref: `${id}#` });
 }
 
-/** OpenAPI 3.0 has no null type; `nullable` is understood by Ajv and by the spec. */
+/**
+ * `nullable` is understood by Ajv; @fastify/swagger turns it into JSON Schema's `null` type in
+ * the OpenAPI 3.1 document.
+ */
 export function Nullable<T extends TSchema>(schema: T) {
   return Type.Unsafe<Static<T> | null>({ ...schema, nullable: true });
 }
@@ -50,7 +53,31 @@ export function PageOf<T extends TSchema>(item: T, id: string) {
   return Type.Object({ items: Type.Array(ref(item)), nextCursor: Nullable(Type.String()) }, { $id: id, additionalProperties: false });
 }
 
-/** Standard error responses for a route: problem+json under every listed status. */
+/**
+ * A request body with one example, shown by the spec and the reference page. The schema is
+ * wrapped in allOf because @fastify/swagger drops every sibling of a $ref; `examples` is an
+ * annotation and changes no validation.
+ */
+export function example<T extends TSchema>(schema: T, value: Static<T>) {
+  return Type.Unsafe<Static<T>>({ allOf: [schema], examples: [value] });
+}
+
+const STATUS_MEANING: Record<number, string> = {
+  400: 'The request is malformed (validation failed); nothing changed',
+  401: 'No valid bearer token',
+  403: 'The token\'s role, or the file\'s permissions, do not allow this',
+  404: 'A named object does not exist',
+  409: 'The object\'s state does not allow this now (overlap, in use, already done)',
+  422: 'Well-formed but refused: an invalid range, or the kernel refused (errno and operation given)',
+  429: 'Rate limited; see Retry-After',
+  500: 'The service failed',
+  503: 'Not available now (starting, handing over, backend missing); retryable when so marked',
+  507: 'The kernel or host has no memory left for this',
+};
+
+/** Standard error responses for a route: problem+json, the named Problem schema, under every listed status. */
 export function problems(...statuses: number[]) {
-  return Object.fromEntries(statuses.map((s) => [s, { description: 'Problem', content: { 'application/problem+json': { schema: ref(Problem) } } }]));
+  return Object.fromEntries(statuses.map((s) => [s, {
+    description: STATUS_MEANING[s] ?? 'Problem', content: { 'application/problem+json': { schema: ref(Problem) } },
+  }]));
 }
