@@ -1044,8 +1044,10 @@ export interface components {
         };
         RepairOutcome: {
             kind: "vm_fd_missing" | "vm_fd_unexpected" | "gmem_fd_missing" | "gmem_fd_unexpected" | "inode_number_mismatch" | "mapping_missing" | "mapping_unexpected" | "file_orphaned" | "memslot_missing" | "memslot_unexpected" | "memslot_mismatch" | "intent_open";
-            action: "recreated" | "deleted" | "marked_lost";
+            /** @description skipped: an open intent (revoke, narrow, donate, destroy, migration commit) is removing this memslot, so it is not re-created */
+            action: "recreated" | "deleted" | "marked_lost" | "skipped";
             ok: boolean;
+            reason?: string;
             vmId?: string;
             bindingId?: string;
             inodeId?: string;

@@ -13,7 +13,8 @@ import { startServer, type ServerProcess } from '../support/server-process.js';
 import { tempDir } from '../support/tmp.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'src/bin/gmemd.mjs');
+// The compiled bin, as npm installs it (npm test builds dist/ first).
+const BIN = join(ROOT, 'dist/bin/gmemd.js');
 const ADMIN = 'cli-test-admin-token-0123456789abcdef';
 
 async function freePort(): Promise<number> {
