@@ -48,6 +48,13 @@ async function setUp(t: TestApp): Promise<World> {
 
 /** Destroys the sequence's VMs (aborting a prepared migration first): every memslot of theirs must be gone. */
 async function tearDown(w: World): Promise<void> {
+  // Injected tampering can leave a multi-step change whose undo the address guard refused (the
+  // ledger row it would re-create from points outside the mapping): the service then refuses
+  // writes with 503 until a reconcile with repair, as the write pipeline promises. Do that first.
+  if (w.t.ctx.pipeline.degraded) {
+    assert.equal((await call(w.t.app, 'POST', '/v1/reconcile', { repair: true })).status, 200);
+    assert.equal(w.t.ctx.pipeline.degraded, null, 'a reconcile with repair lifts the write refusal');
+  }
   for (const vmId of w.vms) {
     const mig = w.t.store.migrations.unfinishedFor(vmId);
     if (mig) assert.equal((await call(w.t.app, 'POST', `/v1/migrations/${mig.id}/abort`)).status, 200);
@@ -160,7 +167,7 @@ for (const { kind, options } of BACKENDS) {
     const t = await makeApp(kind);
     try {
       await fc.assert(fc.asyncProperty(fc.array(command, { minLength: 10, maxLength: 30 }), (cmds) => sequence(t, cmds, stats)),
-        { numRuns: runs, interruptAfterTimeLimit: 300_000, markInterruptAsFailure: true });
+        { numRuns: runs, interruptAfterTimeLimit: 300_000, markInterruptAsFailure: true, ...(process.env.GMEMD_PROPERTY_SEED ? { seed: Number(process.env.GMEMD_PROPERTY_SEED) } : {}) });
     } finally {
       await t.close();
     }
