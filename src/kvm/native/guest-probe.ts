@@ -1,5 +1,5 @@
 // What a guest really sees at a guest-physical address, found by running it: the TypeScript
-// twin of /work/shared/kernel-probes/probe-protected-mode.c. The vCPU is put straight into
+// twin of ../shared/kernel-probes/probe-protected-mode.c. The vCPU is put straight into
 // flat 32-bit protected mode with KVM_SET_SREGS (no GDT in guest memory), so one `mov al,
 // [moffs32]` reaches any address below 4 GiB. Each VM gets ONE cached vCPU (a vCPU cannot be
 // destroyed before its VM, so one per probe would pile up), its kvm_run mapping and a code page.
