@@ -14,7 +14,8 @@ import type { BindingRow, IntentRow } from '../store/rows.js';
 import type { ServiceContext } from '../services/context.js';
 import type { KernelStep, StepLog, Subjects } from '../services/pipeline/command.js';
 import { bindingSubjects, type Recorder } from '../services/pipeline/recorder.js';
-import { createMemslot, deleteMemslot, slotErrorEvent } from '../services/memslots.js';
+import { createMemslot, deleteMemslot } from '../services/memslots.js';
+import { refusalOf } from '../services/pipeline/run.js';
 import type { DriftItem } from './drift.js';
 import { emptyLost, recordUnheld, type LostReport } from './lost.js';
 
@@ -105,7 +106,7 @@ export function planRepair(ctx: ServiceContext, items: DriftItem[]): RepairPlan 
       const write = (p: Planned) => {
         const o = log.get(p.step.id);
         if (!o || o.value === NOT_DELETED) return;
-        const refused = o.error ? slotErrorEvent(o.error) : undefined;
+        const refused = o.error ? refusalOf(o.error).event : undefined;
         rec.event('reconcile.repair', p.subjects, { kind: p.outcome.kind, action: p.outcome.action, ...(p.outcome.slot !== undefined ? { slot: p.outcome.slot } : {}) },
           refused ?? {});
         repairs.push(refused ? { ...p.outcome, ok: false, errno: refused.errno ?? refused.errorCode, ...(refused.operation ? { operation: refused.operation } : {}) } : p.outcome);

@@ -6,9 +6,10 @@
 // mapping (private) cannot be reached by a guest at all. Every region is built by
 // memslotRegion, whose address comes from the one guarded computation, userspaceAddr.
 import { MEM } from '../kvm/uapi.js';
-import { KernelError, kfail, kok, type KResult } from '../kvm/kernel-error.js';
+import { kfail, kok, type KResult } from '../kvm/kernel-error.js';
+import type { StepError } from './pipeline/command.js';
 import type { MemoryRegion } from '../kvm/kvm-host.js';
-import { err, ok, type DomainError, type Result } from '../domain/result.js';
+import { err, ok, type Result } from '../domain/result.js';
 import { userspaceAddr } from '../domain/userspace-addr.js';
 import type { ServiceContext } from './context.js';
 
@@ -17,10 +18,10 @@ export interface SlotSpec {
   kind: 'gmem' | 'view'; readonly: boolean;
 }
 
-/** A memslot call either reaches the kernel (and may be refused there) or is refused by gmemd's own guard. */
-export type SlotError = KernelError | DomainError;
+/** A memslot call either reaches the kernel (and may be refused there) or is refused by gmemd's
+ * own guard: the pipeline's step error, recorded by its refusalOf. */
+export type SlotError = StepError;
 export type SlotResult<T> = { ok: true; value: T } | { ok: false; error: SlotError };
-export const isKernelError = (e: SlotError): e is KernelError => e instanceof KernelError;
 
 /** Which kind of memslot a file of `vmId` gets on the inode. Null: no guest can reach it. */
 export function slotKind(ctx: ServiceContext, inodeId: string, vmId: string, writable: boolean): 'gmem' | 'view' | null {
@@ -88,10 +89,3 @@ export function releaseGmem(ctx: ServiceContext, inodeId: string): Result<void> 
   return ok(undefined);
 }
 
-/** How a refused memslot call is recorded: a kernel refusal is `failed` with its errno and
- * operation; a refusal by gmemd's own address guard is `denied` with its code. */
-export function slotErrorEvent(e: SlotError): { outcome: 'failed' | 'denied'; errorCode: string; errno?: string; operation?: string } {
-  return isKernelError(e)
-    ? { outcome: 'failed', errorCode: `kernel.${e.errno.toLowerCase()}`, errno: e.errno, operation: e.operation }
-    : { outcome: 'denied', errorCode: e.code };
-}

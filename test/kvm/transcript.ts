@@ -19,6 +19,8 @@ export interface TranscriptHeader {
   sequences: number;
 }
 
+// `skip` is the transcript format's marker for a recorded step that was not run (its outcome
+// depends on host addresses): data, not a skipped test.
 export type Step = { skip: true } | { ok: boolean; r: unknown };
 export interface SequenceLine { i: number; seq: Command[]; steps: Step[]; held: unknown }
 
@@ -34,7 +36,7 @@ export function recordSequence(seq: Command[], backend: () => Backend): { steps:
   const side = new Side(backend()), model = new Model();
   try {
     const steps = seq.map((cmd): Step => {
-      if (!model.comparable(cmd)) return { skip: true };
+      if (!model.comparable(cmd)) return { skip: true }; // format marker: not run, address-dependent
       const r = exec(side, model, cmd);
       model.apply(cmd, r.ok);
       // JSON has no undefined: a call that returns nothing is recorded as null.

@@ -13,9 +13,9 @@ import type { MigrationPlan } from '../../domain/migration-plan.js';
 import { newId } from '../../store/ids.js';
 import type { BindingRow, MigrationRow } from '../../store/rows.js';
 import type { ServiceContext } from '../../services/context.js';
-import { createMemslot, slotErrorEvent, type SlotError, type SlotSpec } from '../../services/memslots.js';
+import { createMemslot, type SlotError, type SlotSpec } from '../../services/memslots.js';
 import { ok } from '../../domain/result.js';
-import { runNow } from '../../services/pipeline/run.js';
+import { refusalOf, runNow } from '../../services/pipeline/run.js';
 import { bindingSubjects } from '../../services/pipeline/recorder.js';
 import { SYSTEM_CALLER, recordStartup, type StartupReport } from '../../reconcile/startup.js';
 import type { HandoverSummary } from '../lifecycle.js';
@@ -102,7 +102,7 @@ export function recordAdoption(ctx: ServiceContext, m: HandoverManifest, k: Adop
         for (const { binding: b, error } of k.failed) {
           store.bindings.update(b.id, { state: 'lost', endedAt: t });
           rec.event('reconcile.lost', bindingSubjects(b), { cause: 'handover', object: 'binding', from: 'active', reason: 'its view could not be re-created',
-            refusal: slotErrorEvent(error) });
+            refusal: refusalOf(error).event });
         }
         const startup = recordStartup(ctx, rec, 'handover');
         const summary: HandoverSummary = {

@@ -24,7 +24,7 @@ export function kernelError(e: KernelError): DomainError {
 
 /** A kernel refusal is `failed` with errno and operation; a refusal by gmemd's own guard
  *  before the kernel was called (e.g. the userspace_addr check) is `denied` with its code. */
-function refusalOf(e: StepError) {
+export function refusalOf(e: StepError) {
   if (e instanceof KernelError) {
     const de = kernelError(e);
     return { kernel: true, error: de, event: { outcome: 'failed' as const, errorCode: de.code, errno: e.errno, operation: e.operation } };
