@@ -27,6 +27,13 @@ const fns = {
   munmap: lib.func('int munmap(void *addr, size_t length)'),
   fstat: lib.func('int fstat(int fd, _Out_ uint8_t *buf)'),
   memfdCreate: lib.func('int memfd_create(const char *name, unsigned int flags)'),
+  // koffi cannot call a variadic function off the main thread, so the ioctls gmemd issues
+  // asynchronously (KVM_SET_USER_MEMORY_REGION2 sleeps in synchronize_srcu, KVM_CREATE_VM
+  // takes a millisecond on a busy host) have fixed prototypes too. On x86-64 SysV a variadic
+  // callee takes its first integer/pointer arguments from the same registers as a fixed one;
+  // %al only tells it how many vector registers to spill, and none is passed.
+  ioctlPtrFixed: lib.func('ioctl', 'int', ['int', 'unsigned long', 'void *']),
+  ioctlIntFixed: lib.func('ioctl', 'int', ['int', 'unsigned long', 'unsigned long']),
 };
 
 export const MAP_FAILED = 0xffffffffffffffffn;
@@ -51,6 +58,22 @@ export const sys = {
 };
 
 export const errno = (): number => koffi.errno();
+
+/**
+ * ioctl(fd, request, arg) on one of koffi's worker threads. koffi saves the worker's errno
+ * after the call and restores it around the completion callback, so errno() read first
+ * thing there is this call's. `arg` must not be reused until the promise settles.
+ */
+export function ioctlAsync(fd: number, request: number, arg: Buffer | number): Promise<{ ret: number; errno: number }> {
+  const fn = typeof arg === 'number' ? fns.ioctlIntFixed : fns.ioctlPtrFixed;
+  return new Promise((resolve, reject) => {
+    fn.async(fd, request, arg, (e: unknown, ret: number) => {
+      const n = errno();
+      if (e) reject(e);
+      else resolve({ ret, errno: ret < 0 ? n : 0 });
+    });
+  });
+}
 
 /** A Buffer over native memory, no copy: valid only while the mapping exists. */
 export const nativeView = (addr: bigint, length: number): Buffer =>
