@@ -59,20 +59,37 @@ export const sys = {
 
 export const errno = (): number => koffi.errno();
 
+// koffi keeps RESIDENT_POOLS sets of stack and heap blocks for async calls; one more call
+// in flight allocates a fresh 256 KiB set and frees it after, and past max_async_calls it
+// throws. Calls beyond the pools wait here instead: the kernel serializes memslot changes
+// of one VM anyway, and libuv runs four at a time.
+const RESIDENT_POOLS = koffi.config().resident_async_pools as number;
+let inFlight = 0;
+const waiting: (() => void)[] = [];
+
 /**
  * ioctl(fd, request, arg) on one of koffi's worker threads. koffi saves the worker's errno
  * after the call and restores it around the completion callback, so errno() read first
  * thing there is this call's. `arg` must not be reused until the promise settles.
  */
-export function ioctlAsync(fd: number, request: number, arg: Buffer | number): Promise<{ ret: number; errno: number }> {
+export async function ioctlAsync(fd: number, request: number, arg: Buffer | number): Promise<{ ret: number; errno: number }> {
+  // A finishing call hands its slot straight to the next waiter, so the count never overshoots.
+  if (inFlight >= RESIDENT_POOLS) await new Promise<void>((go) => waiting.push(go));
+  else inFlight += 1;
   const fn = typeof arg === 'number' ? fns.ioctlIntFixed : fns.ioctlPtrFixed;
-  return new Promise((resolve, reject) => {
-    fn.async(fd, request, arg, (e: unknown, ret: number) => {
-      const n = errno();
-      if (e) reject(e);
-      else resolve({ ret, errno: ret < 0 ? n : 0 });
+  try {
+    return await new Promise((resolve, reject) => {
+      fn.async(fd, request, arg, (e: unknown, ret: number) => {
+        const n = errno();
+        if (e) reject(e);
+        else resolve({ ret, errno: ret < 0 ? n : 0 });
+      });
     });
-  });
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else inFlight -= 1;
+  }
 }
 
 /** A Buffer over native memory, no copy: valid only while the mapping exists. */
