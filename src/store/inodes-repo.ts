@@ -4,25 +4,28 @@ import { inodes } from './schema.js';
 import type { InodeRow, InodeState } from './rows.js';
 import { toPage, type Page } from './pagination.js';
 import { clientOf, RowReader } from './row-reader.js';
+import { RowWriter } from './row-writer.js';
 
 export class InodesRepo {
   // Reads go through prepared statements (row-reader.ts); writes through drizzle.
   private readonly read: RowReader<InodeRow>;
+  private readonly write: RowWriter<InodeRow>;
 
   constructor(private readonly db: Db) {
     this.read = new RowReader(clientOf(db), inodes);
+    this.write = new RowWriter(clientOf(db), inodes);
   }
 
   get(id: string): InodeRow | undefined { return this.read.get('WHERE "id" = ?', id); }
 
-  insert(row: InodeRow): void { this.db.insert(inodes).values(row).run(); }
+  insert(row: InodeRow): void { this.write.insert(row); }
 
   setOwner(id: string, ownerVmId: string): void {
-    this.db.update(inodes).set({ ownerVmId }).where(eq(inodes.id, id)).run();
+    this.write.update(id, { ownerVmId });
   }
 
   setState(id: string, state: InodeState, endedAt: number | null): void {
-    this.db.update(inodes).set({ state, endedAt }).where(eq(inodes.id, id)).run();
+    this.write.update(id, { state, endedAt });
   }
 
   listByState(state: InodeState): InodeRow[] {
