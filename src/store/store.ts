@@ -38,6 +38,19 @@ export class Store {
     this.idempotency = new IdempotencyRepo(db, now);
   }
 
+  private versionQuery?: import('better-sqlite3').Statement;
+
+  /**
+   * Changes when anything in the ledger may have changed: rows written by this connection
+   * (whatever the code path, SQLite counts them) or a commit by any other connection
+   * (a handover successor, a tool). Equal versions mean every read would answer the same.
+   */
+  dataVersion(): string {
+    this.versionQuery ??= this.ledger.sqlite.prepare('SELECT total_changes(), data_version FROM pragma_data_version').raw();
+    const [changes, version] = this.versionQuery.get() as [number, number];
+    return `${changes}:${version}`;
+  }
+
   static open(path: string, now: () => number = Date.now): Store {
     return new Store(openLedger(path), now);
   }

@@ -6,6 +6,7 @@ import { Binding, BindingList, CreateBindingRequest } from '../schemas/resource-
 import { bindingJson, pageJson } from '../serialize.js';
 import { mutate } from '../mutation.js';
 import { listArgs } from './list-args.js';
+import { sendCachedPage } from '../read-cache.js';
 import { literals } from '../schemas/literals.js';
 import { BINDING_STATES } from '../../domain/vocabulary.js';
 
@@ -31,7 +32,7 @@ const bindingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const page = listArgs(req, reply, req.query);
     if (!page) return reply;
     const q = req.query;
-    return pageJson(ctx.store.bindings.list({ ...page, vmId: q.vmId, fileId: q.fileId, inodeId: q.inodeId, state: q.state }), bindingJson);
+    return sendCachedPage(ctx.store, req, reply, () => pageJson(ctx.store.bindings.list({ ...page, vmId: q.vmId, fileId: q.fileId, inodeId: q.inodeId, state: q.state }), bindingJson));
   });
 
   app.delete('/v1/bindings/:bindingId', {

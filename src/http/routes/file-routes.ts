@@ -8,6 +8,7 @@ import { fileJson, pageJson } from '../serialize.js';
 import { respond } from '../problem.js';
 import { mutate } from '../mutation.js';
 import { listArgs } from './list-args.js';
+import { sendCachedPage } from '../read-cache.js';
 import { literals } from '../schemas/literals.js';
 import { FILE_STATES } from '../../domain/vocabulary.js';
 
@@ -28,7 +29,7 @@ const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req, reply) => {
     const page = listArgs(req, reply, req.query);
     if (!page) return reply;
-    return pageJson(ctx.store.files.list({ ...page, vmId: req.query.vmId, inodeId: req.query.inodeId, state: req.query.state }), fileJson);
+    return sendCachedPage(ctx.store, req, reply, () => pageJson(ctx.store.files.list({ ...page, vmId: req.query.vmId, inodeId: req.query.inodeId, state: req.query.state }), fileJson));
   });
 
   app.get('/v1/files/:fileId', {

@@ -5,9 +5,9 @@ import { inodeDetail } from '../../services/queries.js';
 import { example, PageQuery, problems, ref } from '../schemas/common.js';
 import { CreateInodeRequest, InodeCreated, InodeDetail, InodeList } from '../schemas/resource-schemas.js';
 import { bindingJson, fileJson, inodeJson, pageJson } from '../serialize.js';
-import { respond } from '../problem.js';
 import { mutate } from '../mutation.js';
 import { listArgs } from './list-args.js';
+import { sendCached, sendCachedPage } from '../read-cache.js';
 import { literals } from '../schemas/literals.js';
 import { INODE_STATES } from '../../domain/vocabulary.js';
 
@@ -32,13 +32,13 @@ const inodeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req, reply) => {
     const page = listArgs(req, reply, req.query);
     if (!page) return reply;
-    return pageJson(ctx.store.inodes.list({ ...page, ownerVmId: req.query.ownerVmId, state: req.query.state }), inodeJson);
+    return sendCachedPage(ctx.store, req, reply, () => pageJson(ctx.store.inodes.list({ ...page, ownerVmId: req.query.ownerVmId, state: req.query.state }), inodeJson));
   });
 
   app.get('/v1/inodes/:inodeId', {
     schema: { operationId: 'getInode', tags: ['inodes'], summary: 'An inode with its files and bindings across VMs',
       params: Type.Object({ inodeId: Type.String() }), response: { 200: ref(InodeDetail), ...problems(404) } },
-  }, async (req, reply) => respond(req, reply, inodeDetail(ctx, req.params.inodeId), (d) => ({
+  }, async (req, reply) => sendCached(ctx.store, req, reply, () => inodeDetail(ctx, req.params.inodeId), (d) => ({
     inode: inodeJson(d.inode), files: d.files.map(fileJson), bindings: d.bindings.map(bindingJson),
   })));
 };
