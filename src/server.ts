@@ -27,7 +27,7 @@ const inherited = readManifest();
 // A successor keeps its predecessor's backend: the memory it adopts lives there.
 const { host: kvm, note } = selectBackend(inherited ? inherited.backend : config.backend);
 const store = Store.open(config.db);
-const ctx = createContext(store, kvm, { crashAt: config.crashAt });
+const ctx = createContext(store, kvm, { crashAt: config.crashAt, limits: config.limits });
 // With GMEMD_AUDIT_KEY, signed checkpoints of the chain's head every N events and at close
 // let verify detect deletion of the newest events.
 const checkpointer = config.auditKey ? Checkpointer.attach(store, { key: config.auditKey, every: config.checkpointEvery }) : null;
