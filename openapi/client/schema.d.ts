@@ -602,7 +602,7 @@ export interface components {
             /** @description a vm_… id */
             id: string;
             name: string;
-            /** @description Free-form key/value labels */
+            /** @description Free-form key/value labels: at most 32, keys up to 63 characters, values up to 255 */
             labels: {
                 [key: string]: string;
             };
@@ -623,7 +623,7 @@ export interface components {
             originVmId: string;
             /** @description a vm_… id */
             ownerVmId: string;
-            /** @description Free-form key/value labels */
+            /** @description Free-form key/value labels: at most 32, keys up to 63 characters, values up to 255 */
             labels: {
                 [key: string]: string;
             };
@@ -718,21 +718,22 @@ export interface components {
         };
         CreateVmRequest: {
             name: string;
-            /** @description Free-form key/value labels */
+            /** @description Free-form key/value labels: at most 32, keys up to 63 characters, values up to 255 */
             labels?: {
                 [key: string]: string;
             };
         };
         CreateInodeRequest: {
+            /** @description The owner VM id */
             ownerVmId: string;
-            /** @description Bytes; a positive multiple of 4096, at most 1099511627776 (1 TiB) */
+            /** @description Bytes; a positive multiple of 4096, at most 1099511627776 (1 TiB) and within the memory budget (409 quota.memory; GET /v1/host limits) */
             size: number;
             /**
              * @description MMAP|INIT_SHARED: other VMs can view it
              * @default true
              */
             shareable?: boolean;
-            /** @description Free-form key/value labels */
+            /** @description Free-form key/value labels: at most 32, keys up to 63 characters, values up to 255 */
             labels?: {
                 [key: string]: string;
             };
@@ -758,6 +759,75 @@ export interface components {
             size: number;
             /** @description Memslot id; the lowest free one when absent */
             slot?: number;
+        };
+        /** @description Quotas and limits in force; each is set by its GMEMD_* variable */
+        Limits: {
+            nofileSoft: number | null;
+            nofileHard: number | null;
+            /** @description KVM_CAP_NR_MEMSLOTS */
+            memslotsPerVm: number;
+            /** @description Bytes of all live inodes together (409 quota.memory). GMEMD_MEMORY_BUDGET_BYTES; default 50% of the host's memory */
+            memoryBudgetBytes: number;
+            /** @description Active VMs (409 quota.vms). GMEMD_MAX_VMS; default 1024 */
+            maxVms: number;
+            /** @description Live inodes (409 quota.inodes). GMEMD_MAX_INODES; default 4096 */
+            maxInodes: number;
+            /** @description Active bindings of one VM (409 quota.bindings). GMEMD_MAX_BINDINGS_PER_VM; default KVM_CAP_NR_MEMSLOTS - 1 (one slot is the probe's); also the maximum */
+            maxBindingsPerVm: number;
+            /** @description Requests per minute per token, or per client address without one (429 rate.limited with Retry-After); 0: off. GMEMD_RATE_LIMIT_PER_MINUTE; default 6000 */
+            rateLimitPerMinute: number;
+            /** @description Time to receive a request's headers. GMEMD_HEADERS_TIMEOUT_MS; default 10000 (10 s) */
+            headersTimeoutMs: number;
+            /** @description Time to receive a whole request, headers and body (408 after it). GMEMD_REQUEST_TIMEOUT_MS; default 30000 (30 s) */
+            requestTimeoutMs: number;
+            /** @description An idle connection is closed after this. GMEMD_CONNECTION_TIMEOUT_MS; default 300000 (5 min) */
+            connectionTimeoutMs: number;
+            /** @description An Idempotency-Key reply is replayed for this long, then forgotten. GMEMD_IDEMPOTENCY_TTL_SECONDS; default 86400 (24 h) */
+            idempotencyTtlSeconds: number;
+            /** @description GET /v1/host/scan stops reading /proc after this (truncated: true). GMEMD_HOST_SCAN_DEADLINE_MS; default 5000 (5 s) */
+            hostScanDeadlineMs: number;
+            /** @description A reconcile's memslot sweep (sweepSlots) stops probing after this (sweepTruncated: true). GMEMD_SWEEP_DEADLINE_MS; default 10000 (10 s) */
+            memslotSweepDeadlineMs: number;
+            /** @description The largest inode accepted now: the memory budget, at most 1 TiB */
+            maxInodeSizeBytes: number;
+            /** @description Each limit's default on this host (in force when its variable is unset) */
+            defaults: {
+                /** @description Bytes of all live inodes together (409 quota.memory). GMEMD_MEMORY_BUDGET_BYTES; default 50% of the host's memory */
+                memoryBudgetBytes: number;
+                /** @description Active VMs (409 quota.vms). GMEMD_MAX_VMS; default 1024 */
+                maxVms: number;
+                /** @description Live inodes (409 quota.inodes). GMEMD_MAX_INODES; default 4096 */
+                maxInodes: number;
+                /** @description Active bindings of one VM (409 quota.bindings). GMEMD_MAX_BINDINGS_PER_VM; default KVM_CAP_NR_MEMSLOTS - 1 (one slot is the probe's); also the maximum */
+                maxBindingsPerVm: number;
+                /** @description Requests per minute per token, or per client address without one (429 rate.limited with Retry-After); 0: off. GMEMD_RATE_LIMIT_PER_MINUTE; default 6000 */
+                rateLimitPerMinute: number;
+                /** @description Time to receive a request's headers. GMEMD_HEADERS_TIMEOUT_MS; default 10000 (10 s) */
+                headersTimeoutMs: number;
+                /** @description Time to receive a whole request, headers and body (408 after it). GMEMD_REQUEST_TIMEOUT_MS; default 30000 (30 s) */
+                requestTimeoutMs: number;
+                /** @description An idle connection is closed after this. GMEMD_CONNECTION_TIMEOUT_MS; default 300000 (5 min) */
+                connectionTimeoutMs: number;
+                /** @description An Idempotency-Key reply is replayed for this long, then forgotten. GMEMD_IDEMPOTENCY_TTL_SECONDS; default 86400 (24 h) */
+                idempotencyTtlSeconds: number;
+                /** @description GET /v1/host/scan stops reading /proc after this (truncated: true). GMEMD_HOST_SCAN_DEADLINE_MS; default 5000 (5 s) */
+                hostScanDeadlineMs: number;
+                /** @description A reconcile's memslot sweep (sweepSlots) stops probing after this (sweepTruncated: true). GMEMD_SWEEP_DEADLINE_MS; default 10000 (10 s) */
+                memslotSweepDeadlineMs: number;
+            };
+            /** @description Fixed lengths and sizes of the API (ids, names, labels, page sizes, body) */
+            wire: {
+                idMaxLength: number;
+                idPattern: string;
+                nameMaxLength: number;
+                labelsMax: number;
+                labelKeyMaxLength: number;
+                labelValueMaxLength: number;
+                pageLimitMax: number;
+                pageLimitDefault: number;
+                bodyLimitBytes: number;
+                idempotencyKeyMaxLength: number;
+            };
         };
         Host: {
             backend: "native" | "simulated";
@@ -785,11 +855,7 @@ export interface components {
             operations: {
                 [key: string]: boolean;
             };
-            limits: {
-                nofileSoft: number | null;
-                nofileHard: number | null;
-                memslotsPerVm: number;
-            };
+            limits: components["schemas"]["Limits"];
             memory: {
                 hostTotalBytes: number | null;
                 unevictableBytes: number | null;
@@ -815,6 +881,7 @@ export interface components {
             status: string;
         };
         ShareRequest: {
+            /** @description The grantee VM id */
             vmId: string;
             permissions: ("read" | "write" | "allocate" | "share")[];
         };
@@ -822,6 +889,7 @@ export interface components {
             permissions: ("read" | "write" | "allocate" | "share")[];
         };
         DonateRequest: {
+            /** @description The recipient VM id */
             vmId: string;
         };
         Donation: {
@@ -884,7 +952,9 @@ export interface components {
             nextCursor: string | null;
         };
         CreateMigrationRequest: {
+            /** @description The source VM id */
             sourceVmId: string;
+            /** @description The target VM id */
             targetVmId: string;
         };
         /** @description One chain entry. hash = SHA-256(prevHash ‖ JCS({seq, time (epoch ms), actor, action, outcome, requestId, vmId, inodeId, fileId, bindingId, migrationId, errorCode, errno, operation, details: JCS(details)})) */
@@ -1084,6 +1154,8 @@ export interface components {
             lost: components["schemas"]["LostObjects"];
             /** @description What still differs after repair */
             remaining: components["schemas"]["DriftItem"][];
+            /** @description With sweepSlots: the sweep stopped at its deadline (GMEMD_SWEEP_DEADLINE_MS), so some VMs' slot ids were not all probed */
+            sweepTruncated: boolean;
             startup?: components["schemas"]["StartupReconcile"];
         };
         /** @description kvm-vm / kvm-gmem fds and guest_memfd mappings of every process, from /proc */
@@ -1121,6 +1193,11 @@ export interface components {
                 fds: number;
                 mappings: number;
             };
+            /** @description The scan stopped at its deadline (GMEMD_HOST_SCAN_DEADLINE_MS); `skipped` processes were not read */
+            truncated: boolean;
+            /** @description Processes not read because the deadline passed */
+            skipped: number;
+            deadlineMs: number;
         };
         HandoverRequest: {
             /**
@@ -1146,6 +1223,17 @@ export interface components {
         /** @description An error not listed for this operation (RFC 9457 problem details with a stable code) */
         Problem: {
             headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Rate limited (rate.limited): this token's requests per minute are used up (GMEMD_RATE_LIMIT_PER_MINUTE) */
+        TooManyRequests: {
+            headers: {
+                /** @description Seconds until the window ends */
+                "Retry-After"?: number;
                 [name: string]: unknown;
             };
             content: {
@@ -1178,6 +1266,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1199,6 +1288,7 @@ export interface operations {
                     "application/json": Record<string, never>;
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1220,6 +1310,7 @@ export interface operations {
                     "application/json": components["schemas"]["Host"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Not available now (starting, handing over, backend missing); retryable when so marked */
             503: {
                 headers: {
@@ -1315,6 +1406,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1375,6 +1467,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Not available now (starting, handing over, backend missing); retryable when so marked */
             503: {
                 headers: {
@@ -1392,6 +1485,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A VM id */
                 vmId: string;
             };
             cookie?: never;
@@ -1416,6 +1510,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1424,6 +1519,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A VM id */
                 vmId: string;
             };
             cookie?: never;
@@ -1457,6 +1553,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1466,6 +1563,7 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from a previous page */
                 cursor?: string;
+                /** @description The owner VM id */
                 ownerVmId?: string;
                 state?: "live" | "released" | "lost";
             };
@@ -1493,6 +1591,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1561,6 +1660,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Not available now (starting, handing over, backend missing); retryable when so marked */
             503: {
                 headers: {
@@ -1587,6 +1687,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An inode id */
                 inodeId: string;
             };
             cookie?: never;
@@ -1611,6 +1712,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1620,7 +1722,9 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from a previous page */
                 cursor?: string;
+                /** @description A VM id */
                 vmId?: string;
+                /** @description An inode id */
                 inodeId?: string;
                 state?: "open" | "pending" | "closed" | "lost";
             };
@@ -1648,6 +1752,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1656,6 +1761,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -1680,6 +1786,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1688,6 +1795,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -1750,6 +1858,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1758,6 +1867,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -1828,6 +1938,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description The kernel or host has no memory left for this */
             507: {
                 headers: {
@@ -1845,6 +1956,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -1915,6 +2027,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1923,6 +2036,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -1994,6 +2108,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2003,8 +2118,11 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from a previous page */
                 cursor?: string;
+                /** @description A VM id */
                 vmId?: string;
+                /** @description A file id */
                 fileId?: string;
+                /** @description An inode id */
                 inodeId?: string;
                 state?: "active" | "deleted" | "lost";
             };
@@ -2032,6 +2150,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2040,6 +2159,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A binding id */
                 bindingId: string;
             };
             cookie?: never;
@@ -2073,6 +2193,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2081,6 +2202,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -2144,6 +2266,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2152,6 +2275,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -2185,6 +2309,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2193,6 +2318,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -2244,6 +2370,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2252,6 +2379,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A VM id */
                 vmId: string;
             };
             cookie?: never;
@@ -2313,6 +2441,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2323,6 +2452,7 @@ export interface operations {
                 /** @description Opaque cursor from a previous page */
                 cursor?: string;
                 state?: "prepared" | "committed" | "aborted";
+                /** @description A VM id */
                 vmId?: string;
             };
             header?: never;
@@ -2349,6 +2479,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2416,6 +2547,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2424,6 +2556,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A migration id */
                 migrationId: string;
             };
             cookie?: never;
@@ -2448,6 +2581,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2456,6 +2590,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A migration id */
                 migrationId: string;
             };
             cookie?: never;
@@ -2498,6 +2633,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2506,6 +2642,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A migration id */
                 migrationId: string;
             };
             cookie?: never;
@@ -2539,6 +2676,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2548,9 +2686,13 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from a previous page */
                 cursor?: string;
+                /** @description An action, e.g. inode.create */
                 action?: string;
+                /** @description A VM id */
                 vmId?: string;
+                /** @description An inode id */
                 inodeId?: string;
+                /** @description A file id */
                 fileId?: string;
                 outcome?: "ok" | "denied" | "failed";
                 /** @description Events at or after this time */
@@ -2584,6 +2726,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2593,6 +2736,7 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from a previous page */
                 cursor?: string;
+                /** @description An inode id */
                 inodeId: string;
                 /** @description The instant; exactly one of at and atSeq */
                 at?: string;
@@ -2632,6 +2776,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2667,6 +2812,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2679,6 +2825,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description An inode id */
                 inodeId: string;
             };
             cookie?: never;
@@ -2712,6 +2859,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2733,6 +2881,7 @@ export interface operations {
                     "application/json": components["schemas"]["VerifyReport"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2770,6 +2919,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2809,6 +2959,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Not available now (starting, handing over, backend missing); retryable when so marked */
             503: {
                 headers: {
@@ -2839,6 +2990,7 @@ export interface operations {
                     "application/json": components["schemas"]["HostScan"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Not available now (starting, handing over, backend missing); retryable when so marked */
             503: {
                 headers: {
@@ -2896,6 +3048,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description The service failed */
             500: {
                 headers: {

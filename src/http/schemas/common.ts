@@ -18,8 +18,9 @@ export function Nullable<T extends TSchema>(schema: T) {
   return Type.Unsafe<Static<T> | null>({ ...schema, nullable: true });
 }
 
-export const Labels = Type.Record(Type.String({ minLength: 1, maxLength: WIRE.labelKeyMaxLength }), Type.String({ maxLength: WIRE.labelValueMaxLength }),
-  { maxProperties: WIRE.labelsMax, description: `Free-form key/value labels: at most ${WIRE.labelsMax}, keys up to ${WIRE.labelKeyMaxLength} characters, values up to ${WIRE.labelValueMaxLength}` });
+// A Record's key schema becomes patternProperties, which bounds no key: propertyNames does.
+export const Labels = Type.Record(Type.String(), Type.String({ maxLength: WIRE.labelValueMaxLength }),
+  { maxProperties: WIRE.labelsMax, propertyNames: { minLength: 1, maxLength: WIRE.labelKeyMaxLength }, description: `Free-form key/value labels: at most ${WIRE.labelsMax}, keys up to ${WIRE.labelKeyMaxLength} characters, values up to ${WIRE.labelValueMaxLength}` });
 export const Time = Type.String({ format: 'date-time' });
 export const Id = (prefix: string) => Type.String({ pattern: `^${prefix}_[0-9a-z]{26}$`, description: `a ${prefix}_… id` });
 /**
