@@ -65,6 +65,9 @@ export async function buildApp(deps: AppDeps) {
     // A client that is slow to send its request (slowloris) or idles on a connection is cut off.
     requestTimeout: http.requestTimeoutMs,
     connectionTimeout: http.connectionTimeoutMs,
+    // Node looks for expired header and request timers only this often (30 s by default),
+    // which would let a 10 s headers timeout run to 40 s.
+    http: { connectionsCheckingInterval: Math.min(5000, http.headersTimeoutMs) },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.server.headersTimeout = http.headersTimeoutMs;
 

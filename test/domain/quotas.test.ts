@@ -5,6 +5,7 @@ import { checkBindingQuota, checkInodeQuota, checkVmQuota } from '../../src/doma
 import { defaultLimits, LIMIT_KNOBS, LIMIT_NAMES, maxInodeSize, resolveLimits } from '../../src/domain/limits.js';
 import { MAX_INODE_SIZE } from '../../src/domain/ranges.js';
 import { parseLimits } from '../../src/config.js';
+import { readFileSync } from 'node:fs';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -72,4 +73,9 @@ test('config: each GMEMD_* limit variable is read as an integer; garbage refuses
   assert.deepEqual(parseLimits({}), {});
   assert.throws(() => parseLimits({ GMEMD_MEMORY_BUDGET_BYTES: '12G' }), /GMEMD_MEMORY_BUDGET_BYTES must be a non-negative integer/);
   assert.throws(() => parseLimits({ GMEMD_RATE_LIMIT_PER_MINUTE: '-1' }), /GMEMD_RATE_LIMIT_PER_MINUTE/);
+});
+
+test('README documents every limit variable with its default', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  for (const k of LIMIT_NAMES) assert.match(readme, new RegExp(`^\\| \`${LIMIT_KNOBS[k].env}\` \\| [^|]+ \\|`, 'm'), LIMIT_KNOBS[k].env);
 });

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { totalmem } from 'node:os';
+import { connect, type AddressInfo } from 'node:net';
 import { describeBackends, call, makeApp, MiB, type TestApp } from '../support/app.js';
 import type { Limits } from '../../src/domain/limits.js';
 
@@ -182,6 +183,28 @@ describeBackends('rate limit, idempotency expiry and deadlines', (kind) => {
     await withApp(kind, { limits: { rateLimitPerMinute: 0, headersTimeoutMs: 1234, requestTimeoutMs: 5678, connectionTimeoutMs: 9012 } }, async (t) => {
       assert.deepEqual([t.app.server.headersTimeout, t.app.server.requestTimeout, t.app.server.timeout], [1234, 5678, 9012]);
       for (let i = 0; i < 50; i++) assert.equal((await call(t.app, 'GET', '/v1/vms')).status, 200);
+    });
+  });
+
+  test('a client that never finishes its headers, or its body, is answered 408 and cut off; no VM is created', async () => {
+    await withApp(kind, { limits: { headersTimeoutMs: 200, requestTimeoutMs: 400 } }, async (t) => {
+      await t.app.listen({ host: '127.0.0.1', port: 0 });
+      const { port } = t.app.server.address() as AddressInfo;
+      const seq = head(t);
+      const slow = (text: string) => new Promise<string>((resolve, reject) => {
+        const s = connect(port, '127.0.0.1', () => s.write(text));
+        let got = '';
+        s.on('data', (d) => { got += d; });
+        s.on('close', () => resolve(got));
+        s.on('error', reject);
+        // A guard against a hang, not a timing claim: the server must close it well before.
+        setTimeout(() => { s.destroy(); resolve(`no answer; got ${JSON.stringify(got)}`); }, 20_000).unref();
+      });
+      assert.match(await slow('GET /v1/vms HTTP/1.1\r\nHost: x\r\n'), /^HTTP\/1\.1 408/);
+      assert.match(await slow('POST /v1/vms HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name":'), /^HTTP\/1\.1 408/);
+      // The body that never came is refused like a malformed one: a denied event, no VM.
+      assert.deepEqual(eventsAfter(t, seq), [{ action: 'vm.create', outcome: 'denied', errorCode: 'request.invalid' }]);
+      assert.equal(rows(t).vms, 0);
     });
   });
 
