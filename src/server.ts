@@ -49,8 +49,10 @@ const app = await buildApp({
   ready: () => ready && !handover.inProgress(),
   lifecycle,
   auditKey: config.auditKey,
+  // Rate limit and request/body/idle timeouts: GMEMD_* (config.ts), defaults in domain/limits.ts.
+  http: ctx.limits,
 });
-app.log.info({ backend: kvm.backend, note, db: config.db, handoverFrom: inherited?.fromPid }, 'gmemd starting');
+app.log.info({ backend: kvm.backend, note, db: config.db, handoverFrom: inherited?.fromPid, limits: ctx.limits }, 'gmemd starting');
 if (lifecycle.startup?.events) app.log.info({ reconcile: lifecycle.startup }, 'start-up reconcile');
 
 const drain = new ConnectionDrain(app.server);
