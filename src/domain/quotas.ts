@@ -28,10 +28,11 @@ export function checkInodeQuota(used: InodeUsage, size: number, l: Pick<Limits, 
   return ok(undefined);
 }
 
-export function checkBindingQuota(vmBindings: number, l: Pick<Limits, 'maxBindingsPerVm'>): Result<void> {
-  if (vmBindings >= l.maxBindingsPerVm) {
-    return err('quota.bindings', `the VM has ${vmBindings} bindings; the limit is ${l.maxBindingsPerVm} per VM (GMEMD_MAX_BINDINGS_PER_VM)`,
-      { limit: l.maxBindingsPerVm, used: vmBindings });
+/** `adding` more bindings on a VM that has `vmBindings` (a migration brings all of its source's). */
+export function checkBindingQuota(vmBindings: number, l: Pick<Limits, 'maxBindingsPerVm'>, adding = 1): Result<void> {
+  if (vmBindings + adding > l.maxBindingsPerVm) {
+    return err('quota.bindings', `the VM has ${vmBindings} bindings and ${adding} more would pass the limit of ${l.maxBindingsPerVm} per VM (GMEMD_MAX_BINDINGS_PER_VM)`,
+      { limit: l.maxBindingsPerVm, used: vmBindings, requested: adding });
   }
   return ok(undefined);
 }

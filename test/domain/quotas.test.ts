@@ -38,9 +38,14 @@ test('an inode never exceeds the fixed 1 TiB bound, even under a larger budget',
   assert.equal(code(checkInodeQuota({ inodes: 0, bytes: 0 }, MAX_INODE_SIZE + 4096, l)), 'quota.memory');
 });
 
-test('bindings per VM: at the limit is quota.bindings', () => {
+test('bindings per VM: at the limit is quota.bindings; a batch must fit whole', () => {
   assert.equal(code(checkBindingQuota(0, { maxBindingsPerVm: 1 })), 'ok');
   assert.equal(code(checkBindingQuota(1, { maxBindingsPerVm: 1 })), 'quota.bindings');
+  // A migration adds all of its source's at once.
+  assert.equal(code(checkBindingQuota(1, { maxBindingsPerVm: 4 }, 3)), 'ok');
+  const r = checkBindingQuota(2, { maxBindingsPerVm: 4 }, 3);
+  assert.equal(code(r), 'quota.bindings');
+  assert.deepEqual(!r.ok && r.error.details, { limit: 4, used: 2, requested: 3 });
 });
 
 test('defaults: half the host memory (page-aligned), KVM memslots less the probe slot, 24 h idempotency', () => {

@@ -127,6 +127,27 @@ describeBackends('quotas and limits over HTTP', (kind) => {
     });
   });
 
+  test('quota.bindings on a migration: the target cannot take more than its limit; nothing is prepared', async () => {
+    await withApp(kind, { limits: { maxBindingsPerVm: 2 } }, async (t) => {
+      const vm = async (name: string) => (await call(t.app, 'POST', '/v1/vms', { name })).json.id as string;
+      const source = await vm('source'), target = await vm('target');
+      const bindOn = async (owner: string, gpas: number[], firstSlot: number) => {
+        const { file } = (await call(t.app, 'POST', '/v1/inodes', { ownerVmId: owner, size: 4 * MiB })).json;
+        for (const [i, gpa] of gpas.entries()) {
+          assert.equal((await call(t.app, 'POST', `/v1/files/${file.id}/bindings`, { gpa, offset: i * MiB, size: MiB, slot: firstSlot + i })).status, 201);
+        }
+      };
+      // Slots and guest ranges apart, so the plan itself has no conflict: only the count is too high.
+      await bindOn(source, [16 * MiB, 32 * MiB], 0);
+      await bindOn(target, [64 * MiB], 5);
+      const before = q(t, 'SELECT count(*) n FROM migrations');
+      const p = await refusedAlone(t, 'migration.prepare', 409, 'quota.bindings',
+        () => call(t.app, 'POST', '/v1/migrations', { sourceVmId: source, targetVmId: target }));
+      assert.deepEqual([p.limit, p.used, p.requested], [2, 1, 2]);
+      assert.equal(q(t, 'SELECT count(*) n FROM migrations'), before);
+    });
+  });
+
   test('ids, names, labels and page sizes past their bounds are 400s; a mutating one leaves a denied event only', async () => {
     await withApp(kind, {}, async (t) => {
       const long = 'a'.repeat(65);
