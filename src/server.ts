@@ -9,6 +9,7 @@ import closeWithGrace from 'close-with-grace';
 import { loadConfig } from './config.js';
 import { selectBackend } from './kvm/select-backend.js';
 import { Store } from './store/store.js';
+import { startWalCheckpointer } from './store/wal-checkpointer.js';
 import { createContext } from './services/context.js';
 import { buildApp } from './http/app.js';
 import { Checkpointer } from './audit/checkpoints.js';
@@ -27,6 +28,8 @@ const inherited = readManifest();
 // A successor keeps its predecessor's backend: the memory it adopts lives there.
 const { host: kvm, note } = selectBackend(inherited ? inherited.backend : config.backend);
 const store = Store.open(config.db);
+// WAL checkpoints on a worker thread, not inside request commits (src/store/wal-checkpointer.ts).
+const walCheckpoints = startWalCheckpointer(store.ledger.sqlite, config.db);
 const ctx = createContext(store, kvm, { crashAt: config.crashAt, limits: config.limits });
 // With GMEMD_AUDIT_KEY, signed checkpoints of the chain's head every N events and at close
 // let verify detect deletion of the newest events.
@@ -64,6 +67,7 @@ const grace = closeWithGrace({ delay: 10_000, skip: ['SIGUSR2'] }, async ({ sign
   await drain.close();
   await app.close();
   checkpointer?.checkpointNow();
+  await walCheckpoints.stop();
   store.close();
 });
 const handover = new HandoverSender({

@@ -606,6 +606,7 @@ export interface components {
             labels: {
                 [key: string]: string;
             };
+            /** @enum {string} */
             state: "active" | "destroyed" | "lost";
             /** Format: date-time */
             createdAt: string;
@@ -627,6 +628,7 @@ export interface components {
             labels: {
                 [key: string]: string;
             };
+            /** @enum {string} */
             state: "live" | "released" | "lost";
             /** Format: date-time */
             createdAt: string;
@@ -640,10 +642,12 @@ export interface components {
             inodeId: string;
             /** @description a vm_… id */
             vmId: string;
+            /** @enum {string} */
             role: "owner" | "grantee";
             permissions: ("read" | "write" | "allocate" | "share")[];
             grantedByFileId: string | null;
             migrationId: string | null;
+            /** @enum {string} */
             state: "open" | "pending" | "closed" | "lost";
             /** Format: date-time */
             createdAt: string;
@@ -665,8 +669,12 @@ export interface components {
             size: number;
             /** @description KVM_MEM_READONLY is set on the memslot */
             readonly: boolean;
-            /** @description gmem: a KVM_MEM_GUEST_MEMFD memslot; view: a plain memslot over gmemd's mapping */
+            /**
+             * @description gmem: a KVM_MEM_GUEST_MEMFD memslot; view: a plain memslot over gmemd's mapping
+             * @enum {string}
+             */
             kind: "gmem" | "view";
+            /** @enum {string} */
             state: "active" | "deleted" | "lost";
             /** Format: date-time */
             createdAt: string;
@@ -830,6 +838,7 @@ export interface components {
             };
         };
         Host: {
+            /** @enum {string} */
             backend: "native" | "simulated";
             capabilities: {
                 /** @description KVM_CAP_GUEST_MEMFD */
@@ -910,7 +919,10 @@ export interface components {
         ProbeResult: {
             vmId: string;
             gpa: number;
-            /** @description value: the guest read `value`; write_trapped: its write exited to the host as MMIO (read-only memslot) and memory kept `value`; unmapped: no memslot backs gpa; fault: KVM_RUN failed with errno */
+            /**
+             * @description value: the guest read `value`; write_trapped: its write exited to the host as MMIO (read-only memslot) and memory kept `value`; unmapped: no memslot backs gpa; fault: KVM_RUN failed with errno
+             * @enum {string}
+             */
             outcome: "value" | "write_trapped" | "unmapped" | "fault";
             value?: number;
             wrote?: boolean;
@@ -939,7 +951,9 @@ export interface components {
             id: string;
             sourceVmId: string;
             targetVmId: string;
+            /** @enum {string} */
             kind: "migration" | "handover";
+            /** @enum {string} */
             state: "prepared" | "committed" | "aborted";
             plan: components["schemas"]["MigrationPlan"];
             /** Format: date-time */
@@ -964,6 +978,7 @@ export interface components {
             time: string;
             actor: string;
             action: string;
+            /** @enum {string} */
             outcome: "ok" | "denied" | "failed";
             requestId: string | null;
             vmId: string | null;
@@ -984,6 +999,7 @@ export interface components {
         AccessHolder: {
             vmId: string;
             fileId: string;
+            /** @enum {string} */
             role: "owner" | "grantee";
             permissions: ("read" | "write" | "allocate" | "share")[];
             from: {
@@ -1000,8 +1016,10 @@ export interface components {
         ExposedFile: {
             fileId: string;
             vmId: string;
+            /** @enum {string} */
             role: "owner" | "grantee";
             permissions: ("read" | "write" | "allocate" | "share")[];
+            /** @enum {string} */
             state: "open" | "pending";
             grantedByFileId: string | null;
             /**
@@ -1016,6 +1034,7 @@ export interface components {
             shareable: boolean;
             ownerVmId: string;
             originVmId: string;
+            /** @enum {string} */
             originVmState: "active" | "destroyed" | "lost";
             findings: ("multi_vm" | "write_shared" | "grant_of_grant" | "origin_gone")[];
             vmIds: string[];
@@ -1026,6 +1045,7 @@ export interface components {
             /** Format: date-time */
             time: string;
             actor: string;
+            /** @enum {string} */
             action: "inode.create" | "file.donate" | "file.migrate";
             fromVmId: string | null;
             toVmId: string | null;
@@ -1042,6 +1062,7 @@ export interface components {
             headHash?: string;
             /** @description The first seq that does not verify */
             firstBadSeq?: number;
+            /** @enum {string} */
             reason?: "seq_gap" | "seq_unexpected" | "prev_hash_mismatch" | "hash_mismatch" | "unreadable_row" | "checkpoint_mac_invalid" | "checkpoint_hash_mismatch" | "checkpoint_event_missing";
             message?: string;
             checkpoints: {
@@ -1080,6 +1101,7 @@ export interface components {
         StartupReconcile: {
             /** Format: date-time */
             at: string;
+            /** @enum {string} */
             cause: "startup" | "handover" | "repair";
             intents: {
                 intentId: string;
@@ -1100,6 +1122,7 @@ export interface components {
             } | null;
         };
         DriftItem: {
+            /** @enum {string} */
             kind: "vm_fd_missing" | "vm_fd_unexpected" | "gmem_fd_missing" | "gmem_fd_unexpected" | "inode_number_mismatch" | "mapping_missing" | "mapping_unexpected" | "file_orphaned" | "memslot_missing" | "memslot_unexpected" | "memslot_mismatch" | "intent_open";
             message: string;
             repairable: boolean;
@@ -1113,8 +1136,12 @@ export interface components {
             ino?: number;
         };
         RepairOutcome: {
+            /** @enum {string} */
             kind: "vm_fd_missing" | "vm_fd_unexpected" | "gmem_fd_missing" | "gmem_fd_unexpected" | "inode_number_mismatch" | "mapping_missing" | "mapping_unexpected" | "file_orphaned" | "memslot_missing" | "memslot_unexpected" | "memslot_mismatch" | "intent_open";
-            /** @description skipped: an open intent (revoke, narrow, donate, destroy, migration commit) is removing this memslot, so it is not re-created */
+            /**
+             * @description skipped: an open intent (revoke, narrow, donate, destroy, migration commit) is removing this memslot, so it is not re-created
+             * @enum {string}
+             */
             action: "recreated" | "deleted" | "marked_lost" | "skipped";
             ok: boolean;
             reason?: string;
@@ -1171,6 +1198,7 @@ export interface components {
                 self: boolean;
                 fds: {
                     fd: number;
+                    /** @enum {string} */
                     kind: "kvm-vm" | "kvm-gmem";
                     ino: number | null;
                     /** @description held by gmemd (its pid, a handle in its registry) */

@@ -1,6 +1,7 @@
 // VM use cases: create (KVM_CREATE_VM) and destroy (memslots, files, released inodes, VM fd).
 import { err, ok, type Result } from '../domain/result.js';
 import { checkVmQuota } from '../domain/quotas.js';
+import type { KResult } from '../kvm/kernel-error.js';
 import { newId } from '../store/ids.js';
 import type { VmRow } from '../store/rows.js';
 import type { Caller, ServiceContext } from './context.js';
@@ -24,11 +25,13 @@ export function createVm(ctx: ServiceContext, caller: Caller, input: CreateVmInp
       if (!quota.ok) return quota;
       // Held until the row is written (it then counts itself) or the command ends without it.
       release = pending.hold({ vms: 1 });
+      const held = (fd: KResult<number>) => { if (fd.ok) registry.addVm(id, fd.value); return fd; };
       return ok({
         details: { name: input.name },
         steps: [{
           id: 'vm',
-          run: () => { const fd = kvm.createVm(0); if (fd.ok) registry.addVm(id, fd.value); return fd; },
+          run: () => held(kvm.createVm(0)),
+          start: () => kvm.createVmAsync(0).then(held),
           // Nothing recorded: the kernel VM must not outlive the failed write.
           undo: () => { const fd = registry.vmFd(id); registry.dropVm(id); return fd === undefined ? ok(undefined) : kvm.close(fd); },
         }],

@@ -10,6 +10,7 @@ import { buildApp } from '../../src/http/app.js';
 import { parseBackend, selectBackend } from '../../src/kvm/select-backend.js';
 import { createContext } from '../../src/services/context.js';
 import { Store } from '../../src/store/store.js';
+import { startWalCheckpointer } from '../../src/store/wal-checkpointer.js';
 
 export type ServerKind = 'hello' | 'insert' | 'gmemd';
 export interface ServerReady { port: number; backend?: string; note?: string }
@@ -18,7 +19,7 @@ export interface ServerReady { port: number; backend?: string; note?: string }
 async function hello() {
   const app = Fastify({ logger: false });
   app.get('/hello', async () => ({ hello: 'world' }));
-  return { app, close: () => {} };
+  return { app, close: async () => {} };
 }
 
 /**
@@ -39,7 +40,7 @@ async function insert(dir: string) {
     const r = stmt.run(req.body.name, req.body.qty);
     return reply.code(201).send({ id: Number(r.lastInsertRowid) });
   });
-  return { app, close: () => db.close() };
+  return { app, close: async () => db.close() };
 }
 
 /** (c)/(d) the real thing: buildApp over a ledger file; the backend as gmemd picks it (GMEMD_BACKEND, default auto). */
@@ -51,7 +52,10 @@ async function gmemd(dir: string) {
   // measures the request path, not the limits.
   const ctx = createContext(store, host, { limits: { rateLimitPerMinute: 0, maxVms: 1_000_000, maxInodes: 1_000_000, memoryBudgetBytes: 2 ** 46 } });
   const app = await buildApp({ ctx });
-  const close = () => {
+  // As src/server.ts runs it: WAL checkpoints on a worker thread.
+  const walCheckpoints = startWalCheckpointer(store.ledger.sqlite, join(dir, 'gmemd.db'));
+  const close = async () => {
+    await walCheckpoints.stop();
     // The same release order as the test helper: mappings and gmem fds, then VM fds.
     for (const gm of ctx.registry.gmems.values()) {
       if (gm.mapping) host.munmap(gm.mapping.addr, gm.mapping.length);
@@ -90,7 +94,7 @@ async function shutdown() {
   closing = true;
   await profile?.();
   await made.app.close();
-  made.close();
+  await made.close();
   process.exit(0);
 }
 process.on('SIGTERM', shutdown);

@@ -33,11 +33,11 @@ export const AccessHolder = Type.Object({
   from: AccessBound(), to: Nullable(AccessBound()),
 }, { $id: 'AccessHolder', additionalProperties: false, description: 'A VM\'s role and permissions on the inode over [from, to)' });
 
-export const ExposureKind = Type.Union([Type.Literal('multi_vm'), Type.Literal('write_shared'), Type.Literal('grant_of_grant'), Type.Literal('origin_gone')]);
+export const ExposureKind = literals(['multi_vm', 'write_shared', 'grant_of_grant', 'origin_gone'] as const);
 
 export const ExposedFile = Type.Object({
   fileId: Type.String(), vmId: Type.String(), role: Role, permissions: Type.Array(Permission),
-  state: Type.Union([Type.Literal('open'), Type.Literal('pending')]),
+  state: literals(['open', 'pending'] as const),
   grantedByFileId: Nullable(Type.String()),
   grantedByRole: Type.Unsafe<'owner' | 'grantee' | null>({ type: 'string', enum: ['owner', 'grantee'], nullable: true,
     description: 'Role of the granting file: grantee marks a grant of a grant' }),
@@ -51,7 +51,7 @@ export const Exposure = Type.Object({
 
 export const OwnershipStep = Type.Object({
   seq: Type.Integer(), time: Time, actor: Type.String(),
-  action: Type.Union([Type.Literal('inode.create'), Type.Literal('file.donate'), Type.Literal('file.migrate')]),
+  action: literals(['inode.create', 'file.donate', 'file.migrate'] as const),
   fromVmId: Nullable(Type.String()), toVmId: Nullable(Type.String()), fromFileId: Nullable(Type.String()),
   toFileId: Nullable(Type.String()), migrationId: Nullable(Type.String()), requestId: Nullable(Type.String()),
 }, { $id: 'OwnershipStep', additionalProperties: false });
@@ -61,9 +61,7 @@ export const VerifyReport = Type.Object({
   events: Type.Integer({ description: 'Events verified (before the break, when broken)' }),
   headSeq: Type.Optional(Type.Integer()), headHash: Type.Optional(Hash),
   firstBadSeq: Type.Optional(Type.Integer({ description: 'The first seq that does not verify' })),
-  reason: Type.Optional(Type.Union([Type.Literal('seq_gap'), Type.Literal('seq_unexpected'), Type.Literal('prev_hash_mismatch'),
-    Type.Literal('hash_mismatch'), Type.Literal('unreadable_row'), Type.Literal('checkpoint_mac_invalid'),
-    Type.Literal('checkpoint_hash_mismatch'), Type.Literal('checkpoint_event_missing')])),
+  reason: Type.Optional(literals(['seq_gap', 'seq_unexpected', 'prev_hash_mismatch', 'hash_mismatch', 'unreadable_row', 'checkpoint_mac_invalid', 'checkpoint_hash_mismatch', 'checkpoint_event_missing'] as const)),
   message: Type.Optional(Type.String()),
   checkpoints: Type.Object({
     count: Type.Integer(), latestSeq: Nullable(Type.Integer()),
@@ -82,7 +80,7 @@ export const EventsQuery = Type.Intersect([PageQuery, Type.Object({
   outcome: Type.Optional(literals(OUTCOMES)),
   since: Type.Optional(Type.String({ format: 'date-time', description: 'Events at or after this time' })),
   until: Type.Optional(Type.String({ format: 'date-time', description: 'Events before this time' })),
-  order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { description: 'By seq; default asc' })),
+  order: Type.Optional(literals(['asc', 'desc'] as const, { description: 'By seq; default asc' })),
 })]);
 
 export const AccessQuery = Type.Intersect([PageQuery, Type.Object({

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { literals } from './literals.js';
 import { Bytes, Nullable, ref, Time } from './common.js';
 import { StartupReconcile } from './reconcile-schemas.js';
 import { LIMIT_KNOBS, LIMIT_NAMES, WIRE } from '../../domain/limits.js';
@@ -19,7 +20,7 @@ export const Limits = Type.Object({
 }, { $id: 'Limits', additionalProperties: false, description: 'Quotas and limits in force; each is set by its GMEMD_* variable' });
 
 export const Host = Type.Object({
-  backend: Type.Union([Type.Literal('native'), Type.Literal('simulated')]),
+  backend: literals(['native', 'simulated'] as const),
   capabilities: Type.Object({
     guestMemfd: Type.Integer({ description: 'KVM_CAP_GUEST_MEMFD' }),
     guestMemfdFlags: Type.Integer({ description: 'KVM_CAP_GUEST_MEMFD_FLAGS: supported creation flags (1 MMAP, 2 INIT_SHARED)' }),

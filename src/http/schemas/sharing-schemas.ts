@@ -29,7 +29,7 @@ export const ProbeRequest = Type.Object({
 
 export const ProbeResult = Type.Object({
   vmId: Type.String(), gpa: Bytes,
-  outcome: Type.Union([Type.Literal('value'), Type.Literal('write_trapped'), Type.Literal('unmapped'), Type.Literal('fault')], {
+  outcome: literals(['value', 'write_trapped', 'unmapped', 'fault'] as const, {
     description: 'value: the guest read `value`; write_trapped: its write exited to the host as MMIO (read-only memslot) and memory kept `value`; unmapped: no memslot backs gpa; fault: KVM_RUN failed with errno',
   }),
   value: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),

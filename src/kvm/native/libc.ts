@@ -27,6 +27,13 @@ const fns = {
   munmap: lib.func('int munmap(void *addr, size_t length)'),
   fstat: lib.func('int fstat(int fd, _Out_ uint8_t *buf)'),
   memfdCreate: lib.func('int memfd_create(const char *name, unsigned int flags)'),
+  // koffi cannot call a variadic function off the main thread, so the ioctls gmemd issues
+  // asynchronously (KVM_SET_USER_MEMORY_REGION2 sleeps in synchronize_srcu, KVM_CREATE_VM
+  // takes a millisecond on a busy host) have fixed prototypes too. On x86-64 SysV a variadic
+  // callee takes its first integer/pointer arguments from the same registers as a fixed one;
+  // %al only tells it how many vector registers to spill, and none is passed.
+  ioctlPtrFixed: lib.func('ioctl', 'int', ['int', 'unsigned long', 'void *']),
+  ioctlIntFixed: lib.func('ioctl', 'int', ['int', 'unsigned long', 'unsigned long']),
 };
 
 export const MAP_FAILED = 0xffffffffffffffffn;
@@ -51,6 +58,39 @@ export const sys = {
 };
 
 export const errno = (): number => koffi.errno();
+
+// koffi keeps RESIDENT_POOLS sets of stack and heap blocks for async calls; one more call
+// in flight allocates a fresh 256 KiB set and frees it after, and past max_async_calls it
+// throws. Calls beyond the pools wait here instead: the kernel serializes memslot changes
+// of one VM anyway, and libuv runs four at a time.
+const RESIDENT_POOLS = koffi.config().resident_async_pools as number;
+let inFlight = 0;
+const waiting: (() => void)[] = [];
+
+/**
+ * ioctl(fd, request, arg) on one of koffi's worker threads. koffi saves the worker's errno
+ * after the call and restores it around the completion callback, so errno() read first
+ * thing there is this call's. `arg` must not be reused until the promise settles.
+ */
+export async function ioctlAsync(fd: number, request: number, arg: Buffer | number): Promise<{ ret: number; errno: number }> {
+  // A finishing call hands its slot straight to the next waiter, so the count never overshoots.
+  if (inFlight >= RESIDENT_POOLS) await new Promise<void>((go) => waiting.push(go));
+  else inFlight += 1;
+  const fn = typeof arg === 'number' ? fns.ioctlIntFixed : fns.ioctlPtrFixed;
+  try {
+    return await new Promise((resolve, reject) => {
+      fn.async(fd, request, arg, (e: unknown, ret: number) => {
+        const n = errno();
+        if (e) reject(e);
+        else resolve({ ret, errno: ret < 0 ? n : 0 });
+      });
+    });
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else inFlight -= 1;
+  }
+}
 
 /** A Buffer over native memory, no copy: valid only while the mapping exists. */
 export const nativeView = (addr: bigint, length: number): Buffer =>
