@@ -1,5 +1,6 @@
 // Configuration from the environment, parsed once by src/server.ts.
 import { parseBackend, type BackendChoice } from './kvm/select-backend.js';
+import { LIMIT_KNOBS, LIMIT_NAMES, type Limits } from './domain/limits.js';
 
 export type Listen = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 
@@ -14,6 +15,20 @@ export interface Config {
   crashAt: string | null;
   /** Test-only routes that change kernel state behind gmemd's back (GMEMD_TEST_HOOKS=1; never by default). */
   testHooks: boolean;
+  /** GMEMD_* overrides of the quotas and limits (domain/limits.ts); bounds are checked against the host at start. */
+  limits: Partial<Limits>;
+}
+
+/** Each limit variable that is set, as a non-negative integer; anything else refuses to start. */
+export function parseLimits(env: NodeJS.ProcessEnv): Partial<Limits> {
+  const out: Partial<Limits> = {};
+  for (const k of LIMIT_NAMES) {
+    const raw = env[LIMIT_KNOBS[k].env];
+    if (raw === undefined || raw === '') continue;
+    if (!/^\d{1,16}$/.test(raw.trim())) throw new Error(`${LIMIT_KNOBS[k].env} must be a non-negative integer, not "${raw}"`);
+    out[k] = Number(raw.trim());
+  }
+  return out;
 }
 
 export function parseListen(value: string): Listen {
@@ -35,5 +50,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.GMEMD_LOG_LEVEL || 'info',
     crashAt: env.GMEMD_TEST_CRASH_AT || null,
     testHooks: env.GMEMD_TEST_HOOKS === '1',
+    limits: parseLimits(env),
   };
 }

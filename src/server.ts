@@ -30,7 +30,7 @@ const { host: kvm, note } = selectBackend(inherited ? inherited.backend : config
 const store = Store.open(config.db);
 // WAL checkpoints on a worker thread, not inside request commits (src/store/wal-checkpointer.ts).
 const walCheckpoints = startWalCheckpointer(store.ledger.sqlite, config.db);
-const ctx = createContext(store, kvm, { crashAt: config.crashAt });
+const ctx = createContext(store, kvm, { crashAt: config.crashAt, limits: config.limits });
 // With GMEMD_AUDIT_KEY, signed checkpoints of the chain's head every N events and at close
 // let verify detect deletion of the newest events.
 const checkpointer = config.auditKey ? Checkpointer.attach(store, { key: config.auditKey, every: config.checkpointEvery }) : null;
@@ -52,8 +52,10 @@ const app = await buildApp({
   ready: () => ready && !handover.inProgress(),
   lifecycle,
   auditKey: config.auditKey,
+  // Rate limit and request/body/idle timeouts: GMEMD_* (config.ts), defaults in domain/limits.ts.
+  http: ctx.limits,
 });
-app.log.info({ backend: kvm.backend, note, db: config.db, handoverFrom: inherited?.fromPid }, 'gmemd starting');
+app.log.info({ backend: kvm.backend, note, db: config.db, handoverFrom: inherited?.fromPid, limits: ctx.limits }, 'gmemd starting');
 if (lifecycle.startup?.events) app.log.info({ reconcile: lifecycle.startup }, 'start-up reconcile');
 
 const drain = new ConnectionDrain(app.server);

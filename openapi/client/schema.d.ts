@@ -602,7 +602,7 @@ export interface components {
             /** @description a vm_… id */
             id: string;
             name: string;
-            /** @description Free-form key/value labels */
+            /** @description Free-form key/value labels: at most 32, keys up to 63 characters, values up to 255 */
             labels: {
                 [key: string]: string;
             };
@@ -624,7 +624,7 @@ export interface components {
             originVmId: string;
             /** @description a vm_… id */
             ownerVmId: string;
-            /** @description Free-form key/value labels */
+            /** @description Free-form key/value labels: at most 32, keys up to 63 characters, values up to 255 */
             labels: {
                 [key: string]: string;
             };
@@ -726,21 +726,22 @@ export interface components {
         };
         CreateVmRequest: {
             name: string;
-            /** @description Free-form key/value labels */
+            /** @description Free-form key/value labels: at most 32, keys up to 63 characters, values up to 255 */
             labels?: {
                 [key: string]: string;
             };
         };
         CreateInodeRequest: {
+            /** @description The owner VM id */
             ownerVmId: string;
-            /** @description Bytes; a positive multiple of 4096, at most 1099511627776 (1 TiB) */
+            /** @description Bytes; a positive multiple of 4096, at most 1099511627776 (1 TiB) and within the memory budget (409 quota.memory; GET /v1/host limits) */
             size: number;
             /**
              * @description MMAP|INIT_SHARED: other VMs can view it
              * @default true
              */
             shareable?: boolean;
-            /** @description Free-form key/value labels */
+            /** @description Free-form key/value labels: at most 32, keys up to 63 characters, values up to 255 */
             labels?: {
                 [key: string]: string;
             };
@@ -766,6 +767,75 @@ export interface components {
             size: number;
             /** @description Memslot id; the lowest free one when absent */
             slot?: number;
+        };
+        /** @description Quotas and limits in force; each is set by its GMEMD_* variable */
+        Limits: {
+            nofileSoft: number | null;
+            nofileHard: number | null;
+            /** @description KVM_CAP_NR_MEMSLOTS */
+            memslotsPerVm: number;
+            /** @description Bytes of all live inodes together (409 quota.memory). GMEMD_MEMORY_BUDGET_BYTES; default 50% of the host's memory */
+            memoryBudgetBytes: number;
+            /** @description Active VMs (409 quota.vms). GMEMD_MAX_VMS; default 1024 */
+            maxVms: number;
+            /** @description Live inodes (409 quota.inodes). GMEMD_MAX_INODES; default 4096 */
+            maxInodes: number;
+            /** @description Active bindings of one VM (409 quota.bindings). GMEMD_MAX_BINDINGS_PER_VM; default KVM_CAP_NR_MEMSLOTS - 1 (one slot is the probe's); also the maximum */
+            maxBindingsPerVm: number;
+            /** @description Requests per minute per token, or per client address without one (429 rate.limited with Retry-After); 0: off. GMEMD_RATE_LIMIT_PER_MINUTE; default 6000 */
+            rateLimitPerMinute: number;
+            /** @description Time to receive a request's headers. GMEMD_HEADERS_TIMEOUT_MS; default 10000 (10 s) */
+            headersTimeoutMs: number;
+            /** @description Time to receive a whole request, headers and body (408 after it). GMEMD_REQUEST_TIMEOUT_MS; default 30000 (30 s) */
+            requestTimeoutMs: number;
+            /** @description An idle connection is closed after this. GMEMD_CONNECTION_TIMEOUT_MS; default 300000 (5 min) */
+            connectionTimeoutMs: number;
+            /** @description An Idempotency-Key reply is replayed for this long, then forgotten. GMEMD_IDEMPOTENCY_TTL_SECONDS; default 86400 (24 h) */
+            idempotencyTtlSeconds: number;
+            /** @description GET /v1/host/scan stops reading /proc after this (truncated: true). GMEMD_HOST_SCAN_DEADLINE_MS; default 5000 (5 s) */
+            hostScanDeadlineMs: number;
+            /** @description A reconcile's memslot sweep (sweepSlots) stops probing after this (sweepTruncated: true). GMEMD_SWEEP_DEADLINE_MS; default 10000 (10 s) */
+            memslotSweepDeadlineMs: number;
+            /** @description The largest inode accepted now: the memory budget, at most 1 TiB */
+            maxInodeSizeBytes: number;
+            /** @description Each limit's default on this host (in force when its variable is unset) */
+            defaults: {
+                /** @description Bytes of all live inodes together (409 quota.memory). GMEMD_MEMORY_BUDGET_BYTES; default 50% of the host's memory */
+                memoryBudgetBytes: number;
+                /** @description Active VMs (409 quota.vms). GMEMD_MAX_VMS; default 1024 */
+                maxVms: number;
+                /** @description Live inodes (409 quota.inodes). GMEMD_MAX_INODES; default 4096 */
+                maxInodes: number;
+                /** @description Active bindings of one VM (409 quota.bindings). GMEMD_MAX_BINDINGS_PER_VM; default KVM_CAP_NR_MEMSLOTS - 1 (one slot is the probe's); also the maximum */
+                maxBindingsPerVm: number;
+                /** @description Requests per minute per token, or per client address without one (429 rate.limited with Retry-After); 0: off. GMEMD_RATE_LIMIT_PER_MINUTE; default 6000 */
+                rateLimitPerMinute: number;
+                /** @description Time to receive a request's headers. GMEMD_HEADERS_TIMEOUT_MS; default 10000 (10 s) */
+                headersTimeoutMs: number;
+                /** @description Time to receive a whole request, headers and body (408 after it). GMEMD_REQUEST_TIMEOUT_MS; default 30000 (30 s) */
+                requestTimeoutMs: number;
+                /** @description An idle connection is closed after this. GMEMD_CONNECTION_TIMEOUT_MS; default 300000 (5 min) */
+                connectionTimeoutMs: number;
+                /** @description An Idempotency-Key reply is replayed for this long, then forgotten. GMEMD_IDEMPOTENCY_TTL_SECONDS; default 86400 (24 h) */
+                idempotencyTtlSeconds: number;
+                /** @description GET /v1/host/scan stops reading /proc after this (truncated: true). GMEMD_HOST_SCAN_DEADLINE_MS; default 5000 (5 s) */
+                hostScanDeadlineMs: number;
+                /** @description A reconcile's memslot sweep (sweepSlots) stops probing after this (sweepTruncated: true). GMEMD_SWEEP_DEADLINE_MS; default 10000 (10 s) */
+                memslotSweepDeadlineMs: number;
+            };
+            /** @description Fixed lengths and sizes of the API (ids, names, labels, page sizes, body) */
+            wire: {
+                idMaxLength: number;
+                idPattern: string;
+                nameMaxLength: number;
+                labelsMax: number;
+                labelKeyMaxLength: number;
+                labelValueMaxLength: number;
+                pageLimitMax: number;
+                pageLimitDefault: number;
+                bodyLimitBytes: number;
+                idempotencyKeyMaxLength: number;
+            };
         };
         Host: {
             /** @enum {string} */
@@ -794,11 +864,7 @@ export interface components {
             operations: {
                 [key: string]: boolean;
             };
-            limits: {
-                nofileSoft: number | null;
-                nofileHard: number | null;
-                memslotsPerVm: number;
-            };
+            limits: components["schemas"]["Limits"];
             memory: {
                 hostTotalBytes: number | null;
                 unevictableBytes: number | null;
@@ -824,6 +890,7 @@ export interface components {
             status: string;
         };
         ShareRequest: {
+            /** @description The grantee VM id */
             vmId: string;
             permissions: ("read" | "write" | "allocate" | "share")[];
         };
@@ -831,6 +898,7 @@ export interface components {
             permissions: ("read" | "write" | "allocate" | "share")[];
         };
         DonateRequest: {
+            /** @description The recipient VM id */
             vmId: string;
         };
         Donation: {
@@ -898,7 +966,9 @@ export interface components {
             nextCursor: string | null;
         };
         CreateMigrationRequest: {
+            /** @description The source VM id */
             sourceVmId: string;
+            /** @description The target VM id */
             targetVmId: string;
         };
         /** @description One chain entry. hash = SHA-256(prevHash ‖ JCS({seq, time (epoch ms), actor, action, outcome, requestId, vmId, inodeId, fileId, bindingId, migrationId, errorCode, errno, operation, details: JCS(details)})) */
@@ -1111,6 +1181,8 @@ export interface components {
             lost: components["schemas"]["LostObjects"];
             /** @description What still differs after repair */
             remaining: components["schemas"]["DriftItem"][];
+            /** @description With sweepSlots: the sweep stopped at its deadline (GMEMD_SWEEP_DEADLINE_MS), so some VMs' slot ids were not all probed */
+            sweepTruncated: boolean;
             startup?: components["schemas"]["StartupReconcile"];
         };
         /** @description kvm-vm / kvm-gmem fds and guest_memfd mappings of every process, from /proc */
@@ -1149,6 +1221,11 @@ export interface components {
                 fds: number;
                 mappings: number;
             };
+            /** @description The scan stopped at its deadline (GMEMD_HOST_SCAN_DEADLINE_MS); `skipped` processes were not read */
+            truncated: boolean;
+            /** @description Processes not read because the deadline passed */
+            skipped: number;
+            deadlineMs: number;
         };
         HandoverRequest: {
             /**
@@ -1174,6 +1251,17 @@ export interface components {
         /** @description An error not listed for this operation (RFC 9457 problem details with a stable code) */
         Problem: {
             headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Rate limited (rate.limited): this token's requests per minute are used up (GMEMD_RATE_LIMIT_PER_MINUTE) */
+        TooManyRequests: {
+            headers: {
+                /** @description Seconds until the window ends */
+                "Retry-After"?: number;
                 [name: string]: unknown;
             };
             content: {
@@ -1206,6 +1294,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1227,6 +1316,7 @@ export interface operations {
                     "application/json": Record<string, never>;
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1248,6 +1338,7 @@ export interface operations {
                     "application/json": components["schemas"]["Host"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Not available now (starting, handing over, backend missing); retryable when so marked */
             503: {
                 headers: {
@@ -1343,6 +1434,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1403,6 +1495,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Not available now (starting, handing over, backend missing); retryable when so marked */
             503: {
                 headers: {
@@ -1420,6 +1513,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A VM id */
                 vmId: string;
             };
             cookie?: never;
@@ -1444,6 +1538,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1452,6 +1547,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A VM id */
                 vmId: string;
             };
             cookie?: never;
@@ -1485,6 +1581,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1494,6 +1591,7 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from a previous page */
                 cursor?: string;
+                /** @description The owner VM id */
                 ownerVmId?: string;
                 state?: "live" | "released" | "lost";
             };
@@ -1521,6 +1619,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1589,6 +1688,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Not available now (starting, handing over, backend missing); retryable when so marked */
             503: {
                 headers: {
@@ -1615,6 +1715,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An inode id */
                 inodeId: string;
             };
             cookie?: never;
@@ -1639,6 +1740,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1648,7 +1750,9 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from a previous page */
                 cursor?: string;
+                /** @description A VM id */
                 vmId?: string;
+                /** @description An inode id */
                 inodeId?: string;
                 state?: "open" | "pending" | "closed" | "lost";
             };
@@ -1676,6 +1780,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1684,6 +1789,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -1708,6 +1814,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1716,6 +1823,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -1778,6 +1886,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1786,6 +1895,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -1856,6 +1966,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description The kernel or host has no memory left for this */
             507: {
                 headers: {
@@ -1873,6 +1984,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -1943,6 +2055,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1951,6 +2064,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -2022,6 +2136,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2031,8 +2146,11 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from a previous page */
                 cursor?: string;
+                /** @description A VM id */
                 vmId?: string;
+                /** @description A file id */
                 fileId?: string;
+                /** @description An inode id */
                 inodeId?: string;
                 state?: "active" | "deleted" | "lost";
             };
@@ -2060,6 +2178,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2068,6 +2187,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A binding id */
                 bindingId: string;
             };
             cookie?: never;
@@ -2101,6 +2221,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2109,6 +2230,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -2172,6 +2294,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2180,6 +2303,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -2213,6 +2337,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2221,6 +2346,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -2272,6 +2398,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2280,6 +2407,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A VM id */
                 vmId: string;
             };
             cookie?: never;
@@ -2341,6 +2469,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2351,6 +2480,7 @@ export interface operations {
                 /** @description Opaque cursor from a previous page */
                 cursor?: string;
                 state?: "prepared" | "committed" | "aborted";
+                /** @description A VM id */
                 vmId?: string;
             };
             header?: never;
@@ -2377,6 +2507,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2444,6 +2575,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2452,6 +2584,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A migration id */
                 migrationId: string;
             };
             cookie?: never;
@@ -2476,6 +2609,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2484,6 +2618,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A migration id */
                 migrationId: string;
             };
             cookie?: never;
@@ -2526,6 +2661,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2534,6 +2670,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A migration id */
                 migrationId: string;
             };
             cookie?: never;
@@ -2567,6 +2704,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2576,9 +2714,13 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from a previous page */
                 cursor?: string;
+                /** @description An action, e.g. inode.create */
                 action?: string;
+                /** @description A VM id */
                 vmId?: string;
+                /** @description An inode id */
                 inodeId?: string;
+                /** @description A file id */
                 fileId?: string;
                 outcome?: "ok" | "denied" | "failed";
                 /** @description Events at or after this time */
@@ -2612,6 +2754,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2621,6 +2764,7 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from a previous page */
                 cursor?: string;
+                /** @description An inode id */
                 inodeId: string;
                 /** @description The instant; exactly one of at and atSeq */
                 at?: string;
@@ -2660,6 +2804,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2695,6 +2840,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2707,6 +2853,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description An inode id */
                 inodeId: string;
             };
             cookie?: never;
@@ -2740,6 +2887,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2761,6 +2909,7 @@ export interface operations {
                     "application/json": components["schemas"]["VerifyReport"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2798,6 +2947,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2837,6 +2987,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Not available now (starting, handing over, backend missing); retryable when so marked */
             503: {
                 headers: {
@@ -2867,6 +3018,7 @@ export interface operations {
                     "application/json": components["schemas"]["HostScan"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Not available now (starting, handing over, backend missing); retryable when so marked */
             503: {
                 headers: {
@@ -2924,6 +3076,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description The service failed */
             500: {
                 headers: {

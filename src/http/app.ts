@@ -20,6 +20,8 @@ import { registerIdempotency } from './idempotency.js';
 import { registerErrorHandling } from './error-handling.js';
 import { registerMetrics } from './metrics.js';
 import { registerDocs } from './docs.js';
+import { registerRateLimit } from './rate-limit.js';
+import { WIRE, type Limits } from '../domain/limits.js';
 import { shapeDocument } from './openapi-shape.js';
 import hostRoutes from './routes/host-routes.js';
 import vmRoutes from './routes/vm-routes.js';
@@ -44,20 +46,30 @@ export interface AppDeps {
   lifecycle?: Lifecycle;
   /** GMEMD_AUDIT_KEY: verify checks checkpoint MACs with it. */
   auditKey?: string | null;
+  /** Rate limit and timeouts (GMEMD_*, src/server.ts); absent: those of ctx.limits. */
+  http?: Pick<Limits, 'rateLimitPerMinute' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'connectionTimeoutMs'>;
 }
 
 export const NAMED_SCHEMAS = [Problem, ...RESOURCE_SCHEMAS, ...HOST_SCHEMAS, ...SHARING_SCHEMAS, ...AUDIT_SCHEMAS, ...RECONCILE_SCHEMAS];
 
 export async function buildApp(deps: AppDeps) {
+  const http = deps.http ?? deps.ctx.limits;
   const app = Fastify({
     logger: deps.logger ?? false,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    bodyLimit: 64 * 1024,
+    bodyLimit: WIRE.bodyLimitBytes,
     // A request that arrives while the server closes is still routed: after a handover the
     // gate answers it (reads served, writes a retryable problem+json), not a bare 503.
     return503OnClosing: false,
+    // A client that is slow to send its request (slowloris) or idles on a connection is cut off.
+    requestTimeout: http.requestTimeoutMs,
+    connectionTimeout: http.connectionTimeoutMs,
+    // Node looks for expired header and request timers only this often (30 s by default),
+    // which would let a 10 s headers timeout run to 40 s.
+    http: { connectionsCheckingInterval: Math.min(5000, http.headersTimeoutMs) },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.server.headersTimeout = http.headersTimeoutMs;
 
   const service = deps.service ?? { version: '0.1.0', startedAt: Date.now(), dbPath: deps.ctx.store.ledger.path };
   app.decorate('gmemd', { ctx: deps.ctx, service, ready: deps.ready ?? (() => true), lifecycle: deps.lifecycle ?? IN_PROCESS_LIFECYCLE });
@@ -88,6 +100,8 @@ export async function buildApp(deps: AppDeps) {
     done(null, payload);
   });
   registerErrorHandling(app);
+  // Before every route is added: the limiter hooks each route as it is registered.
+  await registerRateLimit(app, http.rateLimitPerMinute);
   registerHandoverGate(app);
   registerIdempotency(app, deps.ctx.store);
   registerMetrics(app, deps.ctx);

@@ -9,6 +9,7 @@ import { checkBindingOverlap, checkBindingRange } from '../domain/ranges.js';
 import { checkGuestReachable } from '../domain/guest-reach.js';
 import { kernelError } from './pipeline/run.js';
 import { chooseSlot } from '../domain/slots.js';
+import { checkBindingQuota } from '../domain/quotas.js';
 import { newId } from '../store/ids.js';
 import type { BindingRow } from '../store/rows.js';
 import type { Caller, ServiceContext } from './context.js';
@@ -46,7 +47,10 @@ export function createBinding(ctx: ServiceContext, caller: Caller, fileId: strin
       // Hostile numbers are refused before anything else looks at them, whatever `ledgerChecks`.
       const range = checkBindingRange(input, inode.size);
       if (!range.ok) return range;
+      // Claimed bindings count: two binds in one batch cannot both take the last one.
       const vmSlots = store.bindings.claimedByVm(file.vmId);
+      const quota = checkBindingQuota(vmSlots.length, ctx.limits);
+      if (!quota.ok) return quota;
       const slot = chooseSlot(vmSlots.map((b) => b.slot), input.slot);
       if (!slot.ok) return slot;
       if (opts.ledgerChecks !== false) {

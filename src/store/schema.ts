@@ -153,11 +153,11 @@ export const intents = sqliteTable('intents', {
   endedAt: integer('ended_at'),
 }, (t) => [index('intents_state_idx').on(t.state)]);
 
-/** Replays of mutating POSTs carrying an Idempotency-Key. */
+/** Replays of mutating POSTs carrying an Idempotency-Key; expired ones are pruned by created_at. */
 export const idempotency = sqliteTable('idempotency', {
   key: text('key').primaryKey(),
   fingerprint: text('fingerprint').notNull(),
   status: integer('status').notNull(),
   body: text('body').notNull(),
   createdAt: integer('created_at').notNull(),
-});
+}, (t) => [index('idempotency_created_idx').on(t.createdAt)]);

@@ -10,13 +10,18 @@ export class VmsRepo {
   private readonly read: RowReader<VmRow>;
   private readonly write: RowWriter<VmRow>;
   private readonly activeByName;
+  private readonly active;
 
   constructor(private readonly db: Db) {
     this.read = new RowReader(clientOf(db), vms);
     this.write = new RowWriter(clientOf(db), vms);
     this.activeByName = db.select().from(vms)
       .where(and(eq(vms.name, sql.placeholder('name')), eq(vms.state, 'active'))).prepare();
+    // Every VM create's quota check reads it (vms_state_idx).
+    this.active = clientOf(db).prepare<[], { n: number }>(`SELECT count(*) AS n FROM "vms" WHERE "${vms.state.name}" = 'active'`);
   }
+
+  countActive(): number { return this.active.get()!.n; }
 
   get(id: string): VmRow | undefined { return this.read.get('WHERE "id" = ?', id); }
   findActiveByName(name: string): VmRow | undefined { return this.activeByName.get({ name }); }

@@ -65,7 +65,9 @@ const stop = (child: ChildProcess, signal: NodeJS.Signals) => new Promise<void>(
 
 const BARE = `const app = require('fastify')(); app.get('/hello', async () => ({ hello: 'world' }));
 app.listen({ path: process.env.SOCK }).catch((e) => { console.error(e); process.exit(1); });`;
-const env = { GMEMD_DB: join(dir, 'ledger.db'), GMEMD_LISTEN: `unix:${socket}`, GMEMD_LOG_LEVEL: 'warn', GMEMD_BACKEND: process.env.GMEMD_BACKEND || 'auto' };
+const env = { GMEMD_DB: join(dir, 'ledger.db'), GMEMD_LISTEN: `unix:${socket}`, GMEMD_LOG_LEVEL: 'warn', GMEMD_BACKEND: process.env.GMEMD_BACKEND || 'auto',
+  // The bench measures throughput at scale, not the limits: no rate limit, and quotas that fit INODES inodes of 2 MiB.
+  GMEMD_RATE_LIMIT_PER_MINUTE: '0', GMEMD_MAX_INODES: String(INODES + 1), GMEMD_MEMORY_BUDGET_BYTES: String((INODES + 1) * 2 * MiB) };
 const out: Record<string, number> = {};
 try {
   const bare = await startTimed(['-e', BARE], { SOCK: socket }, '/hello');

@@ -9,6 +9,7 @@ import { Store } from '../../src/store/store.js';
 import { createContext, type ServiceContext } from '../../src/services/context.js';
 import { buildApp, type App } from '../../src/http/app.js';
 import { needsKvm } from './kvm.js';
+import type { Limits } from '../../src/domain/limits.js';
 import { tempDir } from './tmp.js';
 
 export type BackendKind = 'native' | 'simulated';
@@ -28,12 +29,12 @@ export function openHost(kind: BackendKind): KvmHost {
 
 export interface TestApp { app: App; ctx: ServiceContext; store: Store; kvm: KvmHost; dbPath: string; close(): Promise<void> }
 
-export async function makeApp(kind: BackendKind, opts: { now?: () => number } = {}): Promise<TestApp> {
+export async function makeApp(kind: BackendKind, opts: { now?: () => number; limits?: Partial<Limits> } = {}): Promise<TestApp> {
   const tmp = tempDir();
   const dbPath = join(tmp.dir, 'gmemd.db');
   const kvm = openHost(kind);
   const store = Store.open(dbPath, opts.now);
-  const ctx = createContext(store, kvm);
+  const ctx = createContext(store, kvm, { limits: opts.limits });
   const app = await buildApp({ ctx });
   await app.ready();
   return {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { createInode } from '../../services/inode-service.js';
 import { inodeDetail } from '../../services/queries.js';
-import { example, PageQuery, problems, ref } from '../schemas/common.js';
+import { example, PageQuery, problems, ref, RefId } from '../schemas/common.js';
 import { CreateInodeRequest, InodeCreated, InodeDetail, InodeList } from '../schemas/resource-schemas.js';
 import { bindingJson, fileJson, inodeJson, pageJson } from '../serialize.js';
 import { mutate } from '../mutation.js';
@@ -25,7 +25,7 @@ const inodeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/v1/inodes', {
     schema: { operationId: 'listInodes', tags: ['inodes'], summary: 'List inodes',
       querystring: Type.Intersect([PageQuery, Type.Object({
-        ownerVmId: Type.Optional(Type.String()),
+        ownerVmId: Type.Optional(RefId('The owner VM')),
         state: Type.Optional(literals(INODE_STATES)),
       })]),
       response: { 200: ref(InodeList), ...problems(400) } },
@@ -37,7 +37,7 @@ const inodeRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/v1/inodes/:inodeId', {
     schema: { operationId: 'getInode', tags: ['inodes'], summary: 'An inode with its files and bindings across VMs',
-      params: Type.Object({ inodeId: Type.String() }), response: { 200: ref(InodeDetail), ...problems(404) } },
+      params: Type.Object({ inodeId: RefId('An inode') }), response: { 200: ref(InodeDetail), ...problems(404) } },
   }, async (req, reply) => sendCached(ctx.store, req, reply, () => inodeDetail(ctx, req.params.inodeId), (d) => ({
     inode: inodeJson(d.inode), files: d.files.map(fileJson), bindings: d.bindings.map(bindingJson),
   })));

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { createVm, destroyVm } from '../../services/vm-service.js';
 import { vmDetail } from '../../services/queries.js';
-import { example, PageQuery, problems, ref } from '../schemas/common.js';
+import { example, PageQuery, problems, ref, RefId } from '../schemas/common.js';
 import { CreateVmRequest, Vm, VmDestroyed, VmDetail, VmList } from '../schemas/resource-schemas.js';
 import { bindingJson, fileJson, pageJson, vmJson } from '../serialize.js';
 import { mutate } from '../mutation.js';
@@ -11,7 +11,7 @@ import { sendCached, sendCachedPage } from '../read-cache.js';
 import { literals } from '../schemas/literals.js';
 import { VM_STATES } from '../../domain/vocabulary.js';
 
-const VmParams = Type.Object({ vmId: Type.String() });
+const VmParams = Type.Object({ vmId: RefId('A VM') });
 
 const vmRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { ctx } = app.gmemd;

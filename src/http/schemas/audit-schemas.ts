@@ -1,7 +1,8 @@
 // Shapes of the audit API: events (as hashed, with ISO times), who held access at an
 // instant, exposure findings, ownership lineage and the verify report.
 import { Type } from 'typebox';
-import { Nullable, PageOf, PageQuery, ref, Time } from './common.js';
+import { Nullable, PageOf, PageQuery, ref, RefId, Time } from './common.js';
+import { WIRE } from '../../domain/limits.js';
 import { Permission } from './resource-schemas.js';
 import { literals } from './literals.js';
 import { FILE_ROLES, OUTCOMES, VM_STATES } from '../../domain/vocabulary.js';
@@ -74,8 +75,8 @@ export const ExposurePage = PageOf(Exposure, 'ExposurePage');
 export const LineagePage = PageOf(OwnershipStep, 'LineagePage');
 
 export const EventsQuery = Type.Intersect([PageQuery, Type.Object({
-  action: Type.Optional(Type.String()), vmId: Type.Optional(Type.String()), inodeId: Type.Optional(Type.String()),
-  fileId: Type.Optional(Type.String()),
+  action: Type.Optional(Type.String({ maxLength: WIRE.idMaxLength, pattern: '^[a-z][a-z._]*$', description: 'An action, e.g. inode.create' })),
+  vmId: Type.Optional(RefId('A VM')), inodeId: Type.Optional(RefId('An inode')), fileId: Type.Optional(RefId('A file')),
   outcome: Type.Optional(literals(OUTCOMES)),
   since: Type.Optional(Type.String({ format: 'date-time', description: 'Events at or after this time' })),
   until: Type.Optional(Type.String({ format: 'date-time', description: 'Events before this time' })),
@@ -83,7 +84,7 @@ export const EventsQuery = Type.Intersect([PageQuery, Type.Object({
 })]);
 
 export const AccessQuery = Type.Intersect([PageQuery, Type.Object({
-  inodeId: Type.String(),
+  inodeId: RefId('An inode'),
   at: Type.Optional(Type.String({ format: 'date-time', description: 'The instant; exactly one of at and atSeq' })),
   atSeq: Type.Optional(Seq('The state right after this event')),
 })]);

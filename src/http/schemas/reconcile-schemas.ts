@@ -54,6 +54,7 @@ export const ReconcileReport = Type.Object({
   repairs: Type.Array(ref(RepairOutcome)),
   lost: ref(LostObjects),
   remaining: Type.Array(ref(DriftItem), { description: 'What still differs after repair' }),
+  sweepTruncated: Type.Boolean({ description: 'With sweepSlots: the sweep stopped at its deadline (GMEMD_SWEEP_DEADLINE_MS), so some VMs\' slot ids were not all probed' }),
   startup: Type.Optional(ref(StartupReconcile)),
 }, { $id: 'ReconcileReport', additionalProperties: false });
 
@@ -73,6 +74,9 @@ export const HostScan = Type.Object({
     }, { additionalProperties: false })),
   }, { additionalProperties: false })),
   untracked: Type.Object({ fds: Type.Integer(), mappings: Type.Integer() }, { additionalProperties: false }),
+  truncated: Type.Boolean({ description: 'The scan stopped at its deadline (GMEMD_HOST_SCAN_DEADLINE_MS); `skipped` processes were not read' }),
+  skipped: Type.Integer({ description: 'Processes not read because the deadline passed' }),
+  deadlineMs: Type.Integer(),
 }, { $id: 'HostScan', additionalProperties: false, description: 'kvm-vm / kvm-gmem fds and guest_memfd mappings of every process, from /proc' });
 
 export const HandoverRequest = Type.Object({

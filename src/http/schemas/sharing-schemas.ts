@@ -1,20 +1,20 @@
 // Shapes for sharing, donation, migration and the probe.
 import { Type } from 'typebox';
-import { Bounded, Bytes, Id, Nullable, PageOf, ref, Time } from './common.js';
+import { Bounded, Bytes, Id, Nullable, PageOf, ref, RefId, Time } from './common.js';
 import { MAX_GPA } from '../../domain/ranges.js';
 import { File, Permission } from './resource-schemas.js';
 import { literals } from './literals.js';
 import { MIGRATION_KINDS, MIGRATION_STATES } from '../../domain/vocabulary.js';
 
 export const ShareRequest = Type.Object({
-  vmId: Type.String(), permissions: Type.Array(Permission, { minItems: 1, maxItems: 4, uniqueItems: true }),
+  vmId: RefId('The grantee VM'), permissions: Type.Array(Permission, { minItems: 1, maxItems: 4, uniqueItems: true }),
 }, { $id: 'ShareRequest', additionalProperties: false });
 
 export const NarrowRequest = Type.Object({
   permissions: Type.Array(Permission, { minItems: 1, maxItems: 4, uniqueItems: true }),
 }, { $id: 'NarrowRequest', additionalProperties: false });
 
-export const DonateRequest = Type.Object({ vmId: Type.String() }, { $id: 'DonateRequest', additionalProperties: false });
+export const DonateRequest = Type.Object({ vmId: RefId('The recipient VM') }, { $id: 'DonateRequest', additionalProperties: false });
 
 export const Donation = Type.Object({ from: ref(File), to: ref(File) }, { $id: 'Donation', additionalProperties: false });
 
@@ -52,7 +52,7 @@ export const Migration = Type.Object({
 export const MigrationList = PageOf(Migration, 'MigrationList');
 
 export const CreateMigrationRequest = Type.Object({
-  sourceVmId: Type.String(), targetVmId: Type.String(),
+  sourceVmId: RefId('The source VM'), targetVmId: RefId('The target VM'),
 }, { $id: 'CreateMigrationRequest', additionalProperties: false });
 
 export const SHARING_SCHEMAS = [ShareRequest, NarrowRequest, DonateRequest, Donation, Closed, ProbeRequest, ProbeResult,
