@@ -576,6 +576,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every token issued, revoked ones included; never a secret */
+        get: operations["listTokens"];
+        put?: never;
+        /**
+         * Issue a bearer token with a role; its secret is in this response only
+         * @description An Idempotency-Key is ignored here: the reply holds the secret, and gmemd stores no secret.
+         */
+        post: operations["createToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tokens/{tokenId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a token: it is refused from the next request on */
+        delete: operations["revokeToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1141,10 +1179,59 @@ export interface components {
             migrations: string[];
             durationMs: number;
         };
+        CreateTokenRequest: {
+            name: string;
+            /** @description admin: everything; operator: VMs, memory, sharing, migrations, probe and every read; auditor: reads and the audit API */
+            role: "admin" | "operator" | "auditor";
+        };
+        /** @description A bearer token, without its secret */
+        Token: {
+            /** @description a tok_… id */
+            id: string;
+            name: string;
+            /** @description admin: everything; operator: VMs, memory, sharing, migrations, probe and every read; auditor: reads and the audit API */
+            role: "admin" | "operator" | "auditor";
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            revokedAt: string | null;
+        };
+        IssuedToken: {
+            /** @description a tok_… id */
+            id: string;
+            name: string;
+            /** @description admin: everything; operator: VMs, memory, sharing, migrations, probe and every read; auditor: reads and the audit API */
+            role: "admin" | "operator" | "auditor";
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The secret, shown only in this response: send it as Authorization: Bearer <token> */
+            token: string;
+        };
+        TokenList: {
+            items: components["schemas"]["Token"][];
+        };
     };
     responses: {
         /** @description An error not listed for this operation (RFC 9457 problem details with a stable code) */
         Problem: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description No valid bearer token */
+        Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The token's role does not allow this operation (audited as denied), or the file's permissions do not */
+        Forbidden: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1178,6 +1265,8 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1220,6 +1309,8 @@ export interface operations {
                     "application/json": components["schemas"]["Host"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Not available now (starting, handing over, backend missing); retryable when so marked */
             503: {
                 headers: {
@@ -1315,6 +1406,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1357,6 +1450,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description The object's state does not allow this now (overlap, in use, already done) */
             409: {
                 headers: {
@@ -1407,6 +1502,8 @@ export interface operations {
                     "application/json": components["schemas"]["VmDetail"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -1439,6 +1536,8 @@ export interface operations {
                     "application/json": components["schemas"]["VmDestroyed"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -1493,6 +1592,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1534,6 +1635,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -1602,6 +1705,8 @@ export interface operations {
                     "application/json": components["schemas"]["InodeDetail"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -1648,6 +1753,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1671,6 +1778,8 @@ export interface operations {
                     "application/json": components["schemas"]["File"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -1723,6 +1832,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -1792,15 +1903,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role, or the file's permissions, do not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -1879,15 +1983,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role, or the file's permissions, do not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -1958,15 +2055,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role, or the file's permissions, do not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -2032,6 +2122,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2055,6 +2147,8 @@ export interface operations {
                     "application/json": components["schemas"]["Binding"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -2117,15 +2211,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role, or the file's permissions, do not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -2167,6 +2254,8 @@ export interface operations {
                     "application/json": components["schemas"]["Closed"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -2226,6 +2315,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -2286,6 +2377,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -2349,6 +2442,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2389,6 +2484,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -2439,6 +2536,8 @@ export interface operations {
                     "application/json": components["schemas"]["Migration"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -2471,6 +2570,8 @@ export interface operations {
                     "application/json": components["schemas"]["Migration"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -2521,6 +2622,8 @@ export interface operations {
                     "application/json": components["schemas"]["Migration"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -2584,6 +2687,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2623,6 +2728,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -2667,6 +2774,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2703,6 +2812,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -2733,6 +2844,8 @@ export interface operations {
                     "application/json": components["schemas"]["VerifyReport"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2770,6 +2883,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2809,6 +2924,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Not available now (starting, handing over, backend missing); retryable when so marked */
             503: {
                 headers: {
@@ -2839,6 +2956,8 @@ export interface operations {
                     "application/json": components["schemas"]["HostScan"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Not available now (starting, handing over, backend missing); retryable when so marked */
             503: {
                 headers: {
@@ -2887,6 +3006,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description The object's state does not allow this now (overlap, in use, already done) */
             409: {
                 headers: {
@@ -2907,6 +3028,123 @@ export interface operations {
             };
             /** @description Not available now (starting, handing over, backend missing); retryable when so marked */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    createToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "ci-operator",
+                 *       "role": "operator"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssuedToken"];
+                };
+            };
+            /** @description The request is malformed (validation failed); nothing changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The object's state does not allow this now (overlap, in use, already done) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    revokeToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tokenId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A bearer token, without its secret */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Token"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description A named object does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object's state does not allow this now (overlap, in use, already done) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

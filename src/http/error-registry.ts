@@ -23,6 +23,8 @@ const STATUS: Record<NonKernel, number> = {
   'audit.cursor_invalid': 400, 'audit.checkpoint_mismatch': 409,
   'handover.private_inodes': 409, 'handover.in_progress': 503, 'handover.unavailable': 409, 'handover.failed': 500,
   'service.unavailable': 503,
+  'auth.required': 401, 'auth.invalid': 401, 'auth.forbidden': 403,
+  'token.not_found': 404, 'token.name_taken': 409, 'token.revoked': 409, 'token.last_admin': 409,
   'request.route_not_found': 404, 'internal.error': 500,
 };
 
