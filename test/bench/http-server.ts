@@ -10,6 +10,9 @@ import { buildApp } from '../../src/http/app.js';
 import { parseBackend, selectBackend } from '../../src/kvm/select-backend.js';
 import { createContext } from '../../src/services/context.js';
 import { Store } from '../../src/store/store.js';
+import { ensureAdminToken } from '../../src/services/token-service.js';
+import { SYSTEM_CALLER } from '../../src/reconcile/startup.js';
+import { BENCH_TOKEN } from './gmemd-scenarios.js';
 
 export type ServerKind = 'hello' | 'insert' | 'gmemd';
 export interface ServerReady { port: number; backend?: string; note?: string }
@@ -47,6 +50,9 @@ async function gmemd(dir: string) {
   const { host, note } = selectBackend(parseBackend(process.env.GMEMD_BACKEND));
   const store = Store.open(join(dir, 'gmemd.db'));
   const ctx = createContext(store, host);
+  // As GMEMD_ADMIN_TOKEN does on a real start: the bench's requests authenticate like any client's.
+  const admin = ensureAdminToken(ctx, SYSTEM_CALLER, BENCH_TOKEN);
+  if (!admin.ok) throw new Error(admin.error.message);
   const app = await buildApp({ ctx });
   const close = () => {
     // The same release order as the test helper: mappings and gmem fds, then VM fds.
