@@ -40,19 +40,24 @@ export interface TestApp {
 /** A live token written straight to the ledger (no event): the fixture, not the behaviour under test. */
 export function insertToken(store: Store, name: string, role: Role): string {
   const secret = newSecret();
+  // A second Store over a ledger that has one (a restart in-process): its secret is gone with the first.
+  const old = store.tokens.liveByName(name);
+  if (old) store.tokens.revoke(old.id, store.now());
   store.tokens.insert({ id: newId('tok'), name, role, secretHash: hashSecret(secret), createdAt: store.now(), revokedAt: null });
   return secret;
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-const TOKENS = new WeakMap<App, string>();
+// By store: several apps over one ledger (a restart in-process) share its token.
+const TOKENS = new WeakMap<Store, string>();
 export const TEST_ACTOR = 'token:test-admin';
 
 /** The admin header for an app: makeApp's token, or (an app a test built itself) one issued now. */
 export function authOf(app: App): { authorization: string } {
-  let token = TOKENS.get(app);
-  if (!token) TOKENS.set(app, token = insertToken(app.gmemd.ctx.store, 'test-admin', 'admin'));
+  const { store } = app.gmemd.ctx;
+  let token = TOKENS.get(store);
+  if (!token) TOKENS.set(store, token = insertToken(store, 'test-admin', 'admin'));
   return bearer(token);
 }
 
@@ -64,8 +69,7 @@ export async function makeApp(kind: BackendKind, opts: { now?: () => number } = 
   const ctx = createContext(store, kvm);
   const app = await buildApp({ ctx });
   await app.ready();
-  const token = insertToken(store, 'test-admin', 'admin');
-  TOKENS.set(app, token);
+  const token = authOf(app).authorization.slice('Bearer '.length);
   return {
     app, ctx, store, kvm, dbPath, token, headers: bearer(token),
     async close() {
