@@ -16,9 +16,10 @@ export const TEST_ADMIN_TOKEN = 'gmemd_test_admin_token_0123456789abcdef';
 
 export interface ServerProcess { child: ChildProcess; socket: string; output: () => string; exited: Promise<number | null> }
 
-export async function startServer(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
+/** `entry`: the sources through tsx by default, or a compiled entry such as dist/server.js. */
+export async function startServer(env: Record<string, string>, timeoutMs = 60_000, entry?: string): Promise<ServerProcess> {
   const socket = env.GMEMD_LISTEN!.replace(/^unix:/, '');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, entry ? [entry] : ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT, env: { ...process.env, GMEMD_LOG_LEVEL: 'info', GMEMD_ADMIN_TOKEN: TEST_ADMIN_TOKEN, ...testMode(env), ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
