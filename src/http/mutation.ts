@@ -26,7 +26,10 @@ export async function mutate<T, J>(req: FastifyRequest, reply: FastifyReply, use
       const st = r.ok ? status : statusFor(r.error.code);
       const payload = r.ok ? map(r.value as T) : problemBody(req, r.error, st);
       reply.code(st);
-      return { status: st, body: String(reply.serialize(payload)) };
+      // A problem's schema is keyed by content type (problems() in schemas/common.ts), which
+      // reply.serialize cannot select, so it threw (a 500 for any refusal under an
+      // Idempotency-Key). Problem allows any member: plain JSON is what its serializer sends.
+      return { status: st, body: r.ok ? String(reply.serialize(payload)) : JSON.stringify(payload) };
     },
   };
   const caller: Caller = slot ? { ...base, reply: slot } : base;

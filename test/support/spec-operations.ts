@@ -26,7 +26,7 @@ export const SPEC_OPERATIONS: SpecOperation[] = Object.entries<Record<string, an
     path,
     params: [...path.matchAll(/\{(\w+)\}/g)].map((x) => x[1]!),
     op,
-    example: op.requestBody?.content?.['application/json']?.schema?.examples?.[0],
+    example: op.requestBody?.content?.['application/json']?.example,
   })));
 
 /** The path with each {param} replaced (URI-encoded). */
