@@ -71,7 +71,8 @@ app.log.info({ backend: kvm.backend, note, db: config.db, handoverFrom: inherite
 for (const w of warnings) app.log.warn(w);
 // A successor serves its predecessor's tokens; it does not issue any before it has adopted.
 if (!inherited) {
-  const admin = bootstrapAdminToken(ctx, config.db, config.adminToken);
+  let admin: ReturnType<typeof bootstrapAdminToken>;
+  try { admin = bootstrapAdminToken(ctx, config.db, config.adminToken); } catch (e) { refuse(e); }
   if (admin.kind === 'issued') app.log.warn({ tokenFile: admin.path, token: admin.name }, 'issued an admin token; its secret is in the token file (mode 0600)');
   else if (admin.kind === 'env') app.log.info('GMEMD_ADMIN_TOKEN is the admin token `admin`');
 }

@@ -14,9 +14,6 @@ import { bearer, call, insertToken, makeApp, MiB } from '../support/app.js';
 import { fillPath, SPEC_OPERATIONS, type Method } from '../support/spec-operations.js';
 
 const RUNS = Number(process.env.GMEMD_FUZZ_RUNS || 10_000);
-// Everything a request could change, but the events (checked apart) and the stored
-// Idempotency-Key replies (a refusal's reply is stored on purpose, so a retry gets it again).
-const TABLES = ['vms', 'inodes', 'files', 'bindings', 'migrations', 'access_intervals', 'intents', 'tokens'];
 
 const printable = (max: number) => fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: max });
 const junk = fc.oneof(printable(40), fc.string({ maxLength: 20 }), fc.constant('x'.repeat(70_000)), fc.constantFrom('', '..', '%00', '../../etc', 'vm_' + '0'.repeat(26)));
@@ -42,9 +39,17 @@ test(`api fuzz: ${RUNS} requests from the OpenAPI document, no 5xx, refusals cha
     };
 
     const sqlite = t.store.ledger.sqlite;
-    const snapshot = () => JSON.stringify([TABLES.map((tb) => sqlite.prepare(`SELECT * FROM ${tb} ORDER BY rowid`).all()), t.kvm.heldFds()],
-      (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
-    const lastSeq = () => (sqlite.prepare('SELECT coalesce(max(seq), 0) s FROM events').get() as { s: number }).s;
+    // What a request changed: every row it inserted, updated or deleted on the ledger's one
+    // connection (total_changes counts them all, rolled back or not), less its events and a
+    // stored Idempotency-Key reply (a refusal's reply is stored on purpose, for the retry);
+    // and the kernel objects the process holds.
+    const counters = sqlite.prepare(`SELECT total_changes() changes, (SELECT coalesce(max(seq), 0) FROM events) seq,
+      (SELECT count(*) FROM idempotency) replies`);
+    const state = () => counters.get() as { changes: number; seq: number; replies: number };
+    const kernel = () => {
+      const h = t.kvm.heldFds();
+      return h.ok ? h.value.map((f) => Object.values(f).map(String).join(':')).join(',') : 'heldFds failed';
+    };
 
     const caller = fc.oneof(
       { arbitrary: fc.constantFrom(...ROLES).map((r) => bearer(secrets[r]!)), weight: 12 },
@@ -83,7 +88,7 @@ test(`api fuzz: ${RUNS} requests from the OpenAPI document, no 5xx, refusals cha
       return [k, pool ? pool[pick % pool.length] : v];
     }));
 
-    let before = snapshot();
+    let held = kernel();
     let count = 0;
     const statuses = new Map<number, number>();
     const property = fc.asyncProperty(request, async (r) => {
@@ -103,19 +108,23 @@ test(`api fuzz: ${RUNS} requests from the OpenAPI document, no 5xx, refusals cha
       if (payload !== undefined && r.contentType) headers['content-type'] = r.contentType;
       if (r.requestId !== null) headers['x-request-id'] = r.requestId;
       if (r.idempotencyKey !== null) headers['idempotency-key'] = r.idempotencyKey;
-      const seq = lastSeq();
+      const s0 = state();
       const res = await t.app.inject({ method, url, headers, ...(payload !== undefined && method !== 'GET' ? { payload } : {}) });
       count += 1;
       statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
       const what = `${method} ${url.slice(0, 200)} ${String(payload).slice(0, 200)} -> ${res.statusCode} ${res.body.slice(0, 300)}`;
       assert.ok(res.statusCode < 500, what);
-      const after = snapshot();
+      const s1 = state();
+      const nowHeld = kernel();
       if (res.statusCode >= 400) {
-        assert.equal(after, before, `refused, yet state changed: ${what}`);
-        const added = sqlite.prepare('SELECT outcome FROM events WHERE seq > ?').all(seq) as { outcome: string }[];
+        const events = s1.seq - s0.seq, replies = s1.replies - s0.replies;
+        assert.equal(s1.changes - s0.changes - events - replies, 0, `refused, yet rows besides its events changed: ${what}`);
+        assert.ok(replies <= 1, what);
+        assert.equal(nowHeld, held, `refused, yet the kernel objects held changed: ${what}`);
+        const added = sqlite.prepare('SELECT outcome FROM events WHERE seq > ?').all(s0.seq) as { outcome: string }[];
         assert.ok(added.every((e) => e.outcome !== 'ok'), `a refusal recorded an ok event: ${what}`);
       }
-      before = after;
+      held = nowHeld;
     });
     // fast-check's report names the counterexample; the assertion that failed is its cause.
     await fc.assert(property, { numRuns: RUNS, seed: Number(process.env.GMEMD_FUZZ_SEED || 20261202) }).catch((e: Error) => {
