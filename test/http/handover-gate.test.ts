@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { buildApp } from '../../src/http/app.js';
 import { err } from '../../src/domain/result.js';
-import { authOf, makeApp } from '../support/app.js';
+import { authOf, bearer, insertToken, makeApp } from '../support/app.js';
 
 /** POST /v1/vms with the body split in two; `between` runs after the first part has been received. */
 function slowPost(port: number, headers: Record<string, string>, body: string, between: () => Promise<void>) {
@@ -45,6 +45,12 @@ test('a slow body cannot slip a write past the handover gate', async () => {
     // The same slow body with a malformed name: no validation refusal is audited either.
     const bad = await slowPost(port, headers, JSON.stringify({ name: 7 }), async () => { await wait(); });
     assert.equal(bad.status, 503);
+    assert.equal(events(), before);
+
+    // A forbidden request during the handover is refused, and only logged: the successor owns the ledger.
+    const auditor = bearer(insertToken(t.store, 'gate-auditor', 'auditor'));
+    const forbidden = await app.inject({ method: 'GET', url: '/v1/tokens', headers: auditor });
+    assert.deepEqual([forbidden.statusCode, forbidden.json().code], [403, 'auth.forbidden']);
     assert.equal(events(), before);
 
     handingOver = false;

@@ -7,6 +7,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { bearer, call, makeApp, TEST_ACTOR, type TestApp } from '../support/app.js';
 import { verifyLedger } from '../../src/audit/verify.js';
+import { ensureAdminToken } from '../../src/services/token-service.js';
+import { hashSecret } from '../../src/services/token-secrets.js';
+import { SYSTEM_CALLER } from '../../src/reconcile/startup.js';
 
 describe('tokens', () => {
   let t: TestApp;
@@ -80,5 +83,22 @@ describe('tokens', () => {
       const id = (await call(t.app, 'GET', '/v1/vms', undefined, { 'x-request-id': bad })).headers['x-request-id'];
       assert.match(String(id), /^[0-9a-f-]{36}$/, bad.slice(0, 20));
     }
+  });
+
+  test('GMEMD_ADMIN_TOKEN at start: registered as `admin`, kept on a restart, replaced when it changes', () => {
+    const first = 'a'.repeat(40), second = 'b'.repeat(40);
+    assert.deepEqual(ensureAdminToken(t.ctx, SYSTEM_CALLER, first), { ok: true, value: null });
+    const admin = t.store.tokens.liveByName('admin')!;
+    assert.equal(t.store.tokens.live(hashSecret(first))?.id, admin.id);
+    const seq = t.store.chain.getHead();
+    ensureAdminToken(t.ctx, SYSTEM_CALLER, first);
+    assert.deepEqual(t.store.chain.getHead(), seq, 'the same secret again records nothing');
+    ensureAdminToken(t.ctx, SYSTEM_CALLER, second);
+    assert.equal(t.store.tokens.live(hashSecret(first)), undefined, 'the old secret stops working');
+    assert.equal(t.store.tokens.live(hashSecret(second))?.name, 'admin');
+    const ev = t.store.ledger.sqlite.prepare("SELECT action, actor FROM events WHERE action LIKE 'token.%' ORDER BY seq DESC LIMIT 2").all();
+    assert.deepEqual(ev, [{ action: 'token.create', actor: 'gmemd' }, { action: 'token.revoke', actor: 'gmemd' }]);
+    // Without the variable, a ledger with a live admin token gets no new one.
+    assert.deepEqual(ensureAdminToken(t.ctx, SYSTEM_CALLER, null), { ok: true, value: null });
   });
 });
