@@ -32,6 +32,8 @@ export function registerIdempotency(app: FastifyInstance, store: Store) {
   app.addHook('onClose', (_app, done) => { clearInterval(pruner); done(); });
   const keyOf = (req: FastifyRequest) => {
     const k = req.headers['idempotency-key'];
+    // A route whose reply holds a secret (a new token) is never stored, so never replayed.
+    if (req.routeOptions.config?.replay === false) return undefined;
     return req.method === 'POST' && typeof k === 'string' && k.length > 0 ? k : undefined;
   };
 

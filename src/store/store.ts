@@ -11,6 +11,7 @@ import { MigrationsRepo } from './migrations-repo.js';
 import { AccessRepo } from './access-repo.js';
 import { IntentsRepo } from './intents-repo.js';
 import { IdempotencyRepo } from './idempotency-repo.js';
+import { TokensRepo } from './tokens-repo.js';
 
 export class Store {
   readonly chain: AuditChain;
@@ -23,6 +24,7 @@ export class Store {
   readonly access: AccessRepo;
   readonly intents: IntentsRepo;
   readonly idempotency: IdempotencyRepo;
+  readonly tokens: TokensRepo;
 
   constructor(readonly ledger: Ledger, readonly now: () => number = Date.now) {
     const { sqlite, db } = ledger;
@@ -36,6 +38,7 @@ export class Store {
     this.access = new AccessRepo(db);
     this.intents = new IntentsRepo(db, now);
     this.idempotency = new IdempotencyRepo(db, now);
+    this.tokens = new TokensRepo(db);
   }
 
   private versionQuery?: import('better-sqlite3').Statement;

@@ -11,6 +11,9 @@ import { parseBackend, selectBackend } from '../../src/kvm/select-backend.js';
 import { createContext } from '../../src/services/context.js';
 import { Store } from '../../src/store/store.js';
 import { startWalCheckpointer } from '../../src/store/wal-checkpointer.js';
+import { ensureAdminToken } from '../../src/services/token-service.js';
+import { SYSTEM_CALLER } from '../../src/reconcile/startup.js';
+import { BENCH_TOKEN } from './gmemd-scenarios.js';
 
 export type ServerKind = 'hello' | 'insert' | 'gmemd';
 export interface ServerReady { port: number; backend?: string; note?: string }
@@ -51,6 +54,9 @@ async function gmemd(dir: string) {
   // rate limiter is off and the VM and inode quotas are raised (domain/limits.ts), so it
   // measures the request path, not the limits.
   const ctx = createContext(store, host, { limits: { rateLimitPerMinute: 0, maxVms: 1_000_000, maxInodes: 1_000_000, memoryBudgetBytes: 2 ** 46 } });
+  // As GMEMD_ADMIN_TOKEN does on a real start: the bench's requests authenticate like any client's.
+  const admin = ensureAdminToken(ctx, SYSTEM_CALLER, BENCH_TOKEN);
+  if (!admin.ok) throw new Error(admin.error.message);
   const app = await buildApp({ ctx });
   // As src/server.ts runs it: WAL checkpoints on a worker thread.
   const walCheckpoints = startWalCheckpointer(store.ledger.sqlite, join(dir, 'gmemd.db'));
