@@ -3,19 +3,24 @@ import type { Db } from './database.js';
 import { migrations } from './schema.js';
 import type { MigrationRow } from './rows.js';
 import { toPage, type Page } from './pagination.js';
+import { clientOf, RowReader } from './row-reader.js';
+import { RowWriter } from './row-writer.js';
 
 export class MigrationsRepo {
-  constructor(private readonly db: Db) {}
+  // Every share, donate and bind asks unfinishedFor: prepared, like the other hot paths.
+  private readonly read: RowReader<MigrationRow>;
+  private readonly write: RowWriter<MigrationRow>;
 
-  get(id: string): MigrationRow | undefined {
-    return this.db.select().from(migrations).where(eq(migrations.id, id)).get();
+  constructor(private readonly db: Db) {
+    this.read = new RowReader(clientOf(db), migrations);
+    this.write = new RowWriter(clientOf(db), migrations);
   }
 
-  insert(row: MigrationRow): void { this.db.insert(migrations).values(row).run(); }
+  get(id: string): MigrationRow | undefined { return this.read.get('WHERE "id" = ?', id); }
 
-  setState(id: string, state: MigrationRow['state'], endedAt: number): void {
-    this.db.update(migrations).set({ state, endedAt }).where(eq(migrations.id, id)).run();
-  }
+  insert(row: MigrationRow): void { this.write.insert(row); }
+
+  setState(id: string, state: MigrationRow['state'], endedAt: number): void { this.write.update(id, { state, endedAt }); }
 
   listByState(state: MigrationRow['state']): MigrationRow[] {
     return this.db.select().from(migrations).where(eq(migrations.state, state)).orderBy(asc(migrations.id)).all();
@@ -23,8 +28,7 @@ export class MigrationsRepo {
 
   /** The unfinished migration a VM takes part in, as source or target. */
   unfinishedFor(vmId: string): MigrationRow | undefined {
-    return this.db.select().from(migrations).where(and(eq(migrations.state, 'prepared'),
-      or(eq(migrations.sourceVmId, vmId), eq(migrations.targetVmId, vmId)))).get();
+    return this.read.get(`WHERE "state" = 'prepared' AND ("${migrations.sourceVmId.name}" = ? OR "${migrations.targetVmId.name}" = ?)`, vmId, vmId);
   }
 
   list(q: { state?: MigrationRow['state']; vmId?: string; after?: string; limit: number }): Page<MigrationRow> {

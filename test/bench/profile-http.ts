@@ -1,7 +1,7 @@
 // Where a request's time goes: runs one gmemd bench server (test/bench/http-server.ts) under
 // a CPU profiler (serving only, start-up excluded), drives one scenario with autocannon, and
 // prints the heaviest functions.
-//   node --import tsx test/bench/profile-http.ts [inode|list|bind] [seconds] [connections]
+//   node --import tsx test/bench/profile-http.ts [inode|list|bind|mix] [seconds] [connections]
 import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServerReady } from './http-server.js';
 import { runLoad } from './load.js';
-import { bindCycleRequests, setupBindTarget, setupInodeTarget, setupListTarget } from './gmemd-scenarios.js';
+import { bindCycleRequests, mixRequests, setupBindTarget, setupInodeTarget, setupListTarget, setupMixTarget } from './gmemd-scenarios.js';
 
 const [what = 'inode', secs = '5', conns = '10'] = process.argv.slice(2);
 const connections = Number(conns);
@@ -20,7 +20,10 @@ const child = fork(fileURLToPath(new URL('./http-server.ts', import.meta.url)), 
 });
 const ready = await new Promise<ServerReady>((resolve) => child.once('message', (m) => resolve(m as ServerReady)));
 const base = `http://127.0.0.1:${ready.port}`;
-if (what === 'bind') {
+if (what === 'mix') {
+  const r = await runLoad({ url: base, seconds: Number(secs), connections, requests: mixRequests(await setupMixTarget(base)).requests });
+  console.log(`mix: ${Math.round(r.reqPerSec)} req/s, p50 ${r.latencyMs?.p50.toFixed(1)} p99 ${r.latencyMs?.p99.toFixed(1)} ms, non2xx ${r.non2xx}`);
+} else if (what === 'bind') {
   // Lanes are returned by each cycle's DELETE; one pool serves the whole (single) run.
   const cycle = bindCycleRequests(await setupBindTarget(base));
   const r = await runLoad({ url: base, seconds: Number(secs), connections, requests: cycle.requests });
