@@ -122,7 +122,7 @@ export class AuditChain {
   /** Appends one event; must run inside the transaction that makes the change it describes. */
   append(input: EventInput): EventRow {
     if (!this.sqlite.inTransaction) throw new Error('audit events are written inside a transaction');
-    const base = {
+    const row: EventRow = {
       // Event time never goes backwards along seq, even if the wall clock steps back: time
       // range queries map to seq ranges (src/audit/queries/time-bounds.ts).
       seq: this.head.seq + 1, time: Math.max(this.now(), this.lastTime), actor: input.actor, action: input.action,
@@ -130,10 +130,10 @@ export class AuditChain {
       inodeId: input.inodeId ?? null, fileId: input.fileId ?? null, bindingId: input.bindingId ?? null,
       migrationId: input.migrationId ?? null, errorCode: input.errorCode ?? null,
       errno: input.errno ?? null, operation: input.operation ?? null,
-      details: jcs(input.details ?? {})!,
+      details: jcs(input.details ?? {})!, prevHash: this.head.hash, hash: '',
     };
-    const hash = chainHash(this.head.hash, canonicalEvent(base));
-    const row: EventRow = { ...base, prevHash: this.head.hash, hash };
+    // canonicalEvent reads the hashed columns only; one object per event, not three.
+    const hash = row.hash = chainHash(row.prevHash, canonicalEvent(row));
     // Positional: binding 17 named parameters looked each name up per row.
     this.insert.run(row.seq, row.time, row.actor, row.action, row.outcome, row.requestId, row.vmId, row.inodeId, row.fileId,
       row.bindingId, row.migrationId, row.errorCode, row.errno, row.operation, row.details, row.prevHash, hash);
