@@ -93,7 +93,7 @@ const stop = (child: ChildProcess, signal: NodeJS.Signals) => new Promise<void>(
 
 const BARE = `const app = require('fastify')(); app.get('/hello', async () => ({ hello: 'world' }));
 app.listen({ path: process.env.SOCK }).catch((e) => { console.error(e); process.exit(1); });`;
-const BARE_NODE = `require('node:http').createServer((q, s) => s.end('ok')).listen(process.env.SOCK);`;
+const BARE_NODE = `require('node:http').createServer((q, s) => s.end('{}')).listen(process.env.SOCK);`;
 const env = { GMEMD_DB: join(dir, 'ledger.db'), GMEMD_LISTEN: `unix:${socket}`, GMEMD_LOG_LEVEL: 'warn', GMEMD_BACKEND: process.env.GMEMD_BACKEND || 'auto', GMEMD_ADMIN_TOKEN: BENCH_TOKEN,
   // The bench measures throughput at scale, not the limits: no rate limit, and quotas that fit INODES inodes of 2 MiB.
   GMEMD_RATE_LIMIT_PER_MINUTE: '0', GMEMD_MAX_INODES: String(INODES + 1), GMEMD_MEMORY_BUDGET_BYTES: String((INODES + 1) * 2 * MiB) };
