@@ -26,6 +26,10 @@ import { listenOn, listeningFd } from './lifecycle/handover/socket.js';
 import { ConnectionDrain } from './lifecycle/drain.js';
 import { bootstrapAdminToken } from './lifecycle/admin-token.js';
 
+// Where start-up time goes (logged with the listening line; `npm run bench:scale` prints it):
+// milliseconds since the process began, at the end of each phase.
+const at = () => Math.round(performance.now());
+const startupMs = { modules: at(), ledger: 0, reconcile: 0, app: 0, listening: 0 };
 function refuse(e: unknown): never {
   process.stderr.write(`gmemd: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(2);
@@ -46,6 +50,7 @@ const { host: kvm, note } = selectBackend(inherited ? inherited.backend : config
 const store = Store.open(config.db);
 // WAL checkpoints on a worker thread, not inside request commits (src/store/wal-checkpointer.ts).
 const walCheckpoints = startWalCheckpointer(store.ledger.sqlite, config.db);
+startupMs.ledger = at();
 const ctx = createContext(store, kvm, { crashAt: config.crashAt, limits: config.limits });
 // With GMEMD_AUDIT_KEY, signed checkpoints of the chain's head every N events and at close
 // let verify detect deletion of the newest events.
@@ -59,6 +64,7 @@ const lifecycle: Lifecycle = {
   handover: null,
   testHooks: config.testHooks,
 };
+startupMs.reconcile = at();
 let ready = false;
 
 const app = await buildApp({
@@ -72,6 +78,7 @@ const app = await buildApp({
   http: ctx.limits,
   https,
 });
+startupMs.app = at();
 app.log.info({ backend: kvm.backend, note, db: config.db, handoverFrom: inherited?.fromPid, limits: ctx.limits, tls: https !== null }, 'gmemd starting');
 for (const w of warnings) app.log.warn(w);
 // A successor serves its predecessor's tokens; it does not issue any before it has adopted.
@@ -115,5 +122,6 @@ if (inherited && adopted) {
   try { reportReady(inherited, summary); } catch (e) { app.log.error({ err: e }, 'could not report to the previous gmemd'); }
 }
 ready = true;
+startupMs.listening = at();
 // A single line parents (tests, supervisors) can wait for.
-app.log.info({ listen: config.listen }, 'gmemd listening');
+app.log.info({ listen: config.listen, startupMs }, 'gmemd listening');

@@ -7,6 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { ServerOptions as HttpsOptions } from 'node:https';
+import type { AnySchema } from 'ajv';
 import type { ServiceContext } from '../services/context.js';
 import { Problem } from './schemas/common.js';
 import { RESOURCE_SCHEMAS } from './schemas/resource-schemas.js';
@@ -20,6 +21,7 @@ import { IN_PROCESS_LIFECYCLE, type Lifecycle } from '../lifecycle/lifecycle.js'
 import { registerHandoverGate } from './handover-gate.js';
 import { validatorCompiler } from './validation.js';
 import { serializerCompiler } from './serialize.js';
+import { LazyCompilers } from './lazy-compile.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerErrorHandling } from './error-handling.js';
 import { registerMetrics } from './metrics.js';
@@ -82,7 +84,10 @@ export async function buildApp(deps: AppDeps) {
   app.server.headersTimeout = http.headersTimeoutMs;
 
   const service = deps.service ?? { version: '0.1.0', startedAt: Date.now(), dbPath: deps.ctx.store.ledger.path };
-  app.decorate('gmemd', { ctx: deps.ctx, service, ready: deps.ready ?? (() => true), lifecycle: deps.lifecycle ?? IN_PROCESS_LIFECYCLE });
+  // Validators and serializers compile on first use (lazy-compile.ts); compileSchemas() builds the rest now.
+  const lazy = new LazyCompilers();
+  app.decorate('gmemd', { ctx: deps.ctx, service, ready: deps.ready ?? (() => true), lifecycle: deps.lifecycle ?? IN_PROCESS_LIFECYCLE,
+    compileSchemas: () => lazy.compileAll() });
 
   await app.register(swagger, {
     openapi: {
@@ -104,8 +109,9 @@ export async function buildApp(deps: AppDeps) {
     refResolver: { buildLocalReference: (json, _base, _frag, i) => (json.$id as string) || `def-${i}` },
   });
   for (const s of NAMED_SCHEMAS) app.addSchema(s);
-  app.setValidatorCompiler(validatorCompiler(NAMED_SCHEMAS));
-  app.setSerializerCompiler(serializerCompiler(NAMED_SCHEMAS));
+  let validators: ReturnType<typeof validatorCompiler> | undefined;
+  app.setValidatorCompiler(lazy.validator<AnySchema>((route) => (validators ??= validatorCompiler(NAMED_SCHEMAS))(route)));
+  app.setSerializerCompiler(lazy.serializer(serializerCompiler(NAMED_SCHEMAS)));
 
   // Callback-style hooks: an async one costs a promise and a microtask hop on every request.
   app.addHook('onSend', (req, reply, payload, done) => {
@@ -147,7 +153,7 @@ export type App = Awaited<ReturnType<typeof buildApp>>;
 
 declare module 'fastify' {
   interface FastifyInstance {
-    gmemd: { ctx: ServiceContext; service: ServiceInfo; ready: () => boolean; lifecycle: Lifecycle };
+    gmemd: { ctx: ServiceContext; service: ServiceInfo; ready: () => boolean; lifecycle: Lifecycle; compileSchemas: () => number };
   }
   interface FastifyContextConfig {
     /** The audit action of a mutating route: a request refused by validation is audited under it. */

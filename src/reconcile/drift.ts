@@ -3,9 +3,9 @@
 // /proc/self/maps; memslots asked of the kernel one by one, memslot-probe.ts), and the other
 // way round: kvm fds, gmem mappings and memslots the process holds that the ledger lacks.
 // Read-only: it reports each difference with its kind; repair.ts acts on them.
-import type { HeldFd, MemoryRegion } from '../kvm/kvm-host.js';
+import type { HeldFd, HeldMapping, MemoryRegion } from '../kvm/kvm-host.js';
 import { MEM } from '../kvm/uapi.js';
-import { memslotExists, sweepMemslots } from '../kvm/memslot-probe.js';
+import { memslotProber, sweepMemslots } from '../kvm/memslot-probe.js';
 import type { BindingRow, FileRow } from '../store/rows.js';
 import type { ServiceContext } from '../services/context.js';
 import { memslotRegion } from '../services/memslots.js';
@@ -35,6 +35,16 @@ export interface DriftReport {
 
 const str = (r: MemoryRegion) => `slot ${r.slot} gpa ${r.guestPhysAddr} size ${r.memorySize} flags ${r.flags}`;
 
+/** Whether [addr, addr+length) lies in one of the mappings (those of one inode). */
+function within(list: HeldMapping[] | undefined, addr: bigint, length: bigint): boolean {
+  return list !== undefined && list.some((h) => h.start <= addr && addr + length <= h.end);
+}
+
+/**
+ * O(n) in ledger rows and held objects: every lookup goes through a map built once (the
+ * mappings by inode number, the live inodes by id), and the kernel is asked once per VM for
+ * its slot limit and once per memslot whether it exists.
+ */
 export function detectDrift(ctx: ServiceContext, opts: { sweepSlots?: boolean; sweepDeadlineMs?: number } = {}): DriftReport {
   const { store, registry, kvm } = ctx;
   const items: DriftItem[] = [];
@@ -42,6 +52,11 @@ export function detectDrift(ctx: ServiceContext, opts: { sweepSlots?: boolean; s
   const held = kvm.heldFds();
   const mappings = kvm.heldMappings();
   const byFd = new Map<number, HeldFd>(held.ok ? held.value.map((h) => [h.fd, h]) : []);
+  const mappingsByIno = new Map<bigint, HeldMapping[]>();
+  if (mappings.ok) for (const h of mappings.value) {
+    const list = mappingsByIno.get(h.ino);
+    if (list) list.push(h); else mappingsByIno.set(h.ino, [h]);
+  }
   const holds = (fd: number | undefined, kind: HeldFd['kind']) => fd !== undefined && (!held.ok || byFd.get(fd)?.kind === kind);
 
   const vms = store.vms.listByState('active');
@@ -54,7 +69,7 @@ export function detectDrift(ctx: ServiceContext, opts: { sweepSlots?: boolean; s
   }
 
   const inodes = store.inodes.listByState('live');
-  const heldInodes = new Set<string>();
+  const heldInodes = new Map<string, { fd: number; ino: bigint }>();
   for (const ino of inodes) {
     const gm = registry.gmem(ino.id);
     if (!gm || !holds(gm.fd, 'kvm-gmem')) {
@@ -62,15 +77,16 @@ export function detectDrift(ctx: ServiceContext, opts: { sweepSlots?: boolean; s
         message: `inode ${ino.id} is live in the ledger but this process holds no guest_memfd for it (repair marks it lost)` });
       continue;
     }
-    heldInodes.add(ino.id);
+    const kernelIno = BigInt(ino.kernelInode);
+    heldInodes.set(ino.id, { fd: gm.fd, ino: kernelIno });
     const actual = byFd.get(gm.fd)?.ino;
-    if (actual !== undefined && actual !== BigInt(ino.kernelInode)) {
+    if (actual !== undefined && actual !== kernelIno) {
       add({ kind: 'inode_number_mismatch', inodeId: ino.id, fd: gm.fd, ino: Number(actual), repairable: false,
         message: `fd ${gm.fd} of inode ${ino.id} is kernel inode ${actual}, the ledger records ${ino.kernelInode}` });
     }
     if (ino.shareable && mappings.ok) {
       const m = gm.mapping;
-      const mapped = m && mappings.value.some((h) => h.ino === BigInt(ino.kernelInode) && h.start <= m.addr && m.addr + m.length <= h.end);
+      const mapped = m && within(mappingsByIno.get(kernelIno), m.addr, m.length);
       if (!mapped) add({ kind: 'mapping_missing', inodeId: ino.id, ino: ino.kernelInode, repairable: false,
         message: `shareable inode ${ino.id} has no MAP_SHARED mapping in this process for views to point at` });
     }
@@ -78,7 +94,7 @@ export function detectDrift(ctx: ServiceContext, opts: { sweepSlots?: boolean; s
 
   if (held.ok) {
     const vmFds = new Set(heldVms.values());
-    const gmemFds = new Set([...heldInodes].map((id) => registry.gmem(id)!.fd));
+    const gmemFds = new Set([...heldInodes.values()].map((h) => h.fd));
     for (const h of held.value) {
       if (h.kind === 'kvm-vm' && !vmFds.has(h.fd)) add({ kind: 'vm_fd_unexpected', fd: h.fd, repairable: false,
         message: `this process holds kvm-vm fd ${h.fd} that no active ledger VM accounts for` });
@@ -87,7 +103,7 @@ export function detectDrift(ctx: ServiceContext, opts: { sweepSlots?: boolean; s
     }
   }
   if (mappings.ok) {
-    const liveInos = new Set([...heldInodes].map((id) => BigInt(store.inodes.get(id)!.kernelInode)));
+    const liveInos = new Set([...heldInodes.values()].map((h) => h.ino));
     for (const m of mappings.value) {
       if (!liveInos.has(m.ino)) add({ kind: 'mapping_unexpected', ino: Number(m.ino), repairable: false,
         message: `a gmem mapping at 0x${m.start.toString(16)} (inode ${m.ino}) belongs to no live ledger inode` });
@@ -112,6 +128,8 @@ export function detectDrift(ctx: ServiceContext, opts: { sweepSlots?: boolean; s
     bindings += ledger.size;
     const tracked = registry.memslots.get(vmId) ?? new Map<number, MemoryRegion>();
     const ids = new Set([...ledger.keys(), ...tracked.keys()]);
+    const exists = memslotProber(kvm, vmFd);
+    if (!exists.ok) { memslots += ids.size; continue; } // the VM fd itself failed: reported above as vm_fd_missing
     if (opts.sweepSlots && !sweepTruncated) {
       const all = sweepMemslots(kvm, vmFd, expired);
       if (all.ok) for (const s of all.value.slots) ids.add(s);
@@ -121,17 +139,17 @@ export function detectDrift(ctx: ServiceContext, opts: { sweepSlots?: boolean; s
     }
     for (const slot of [...ids].sort((a, b) => a - b)) {
       memslots++;
-      const exists = memslotExists(kvm, vmFd, slot);
-      if (!exists.ok) continue; // the VM fd itself failed: reported above as vm_fd_missing
+      const found = exists.value(slot);
+      if (!found.ok) continue;
       const b = ledger.get(slot);
       const mine = tracked.get(slot);
-      if (b && !exists.value) {
+      if (b && !found.value) {
         add({ kind: 'memslot_missing', vmId, bindingId: b.id, fileId: b.fileId, inodeId: b.inodeId, slot, repairable: heldInodes.has(b.inodeId),
           message: `binding ${b.id} is active in the ledger but VM ${vmId} has no memslot ${slot} (repair re-creates it)` });
-      } else if (!b && exists.value) {
+      } else if (!b && found.value) {
         add({ kind: 'memslot_unexpected', vmId, slot, repairable: true,
           message: `VM ${vmId} has memslot ${slot}${mine ? ` (${str(mine)}, created by gmemd)` : ' that gmemd did not create'} but no active binding in the ledger (repair deletes it)` });
-      } else if (b && exists.value) {
+      } else if (b && found.value) {
         const want = heldInodes.has(b.inodeId) ? memslotRegion(ctx, b) : null;
         if (want?.ok && mine && !sameRegion(want.value.region, mine)) {
           add({ kind: 'memslot_mismatch', vmId, bindingId: b.id, fileId: b.fileId, inodeId: b.inodeId, slot, repairable: true,

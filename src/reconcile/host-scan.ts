@@ -4,7 +4,7 @@
 // live ledger inode names it: another process holding one of gmemd's inodes shows up so.
 // With the simulated backend gmemd's own objects are not kernel objects and never appear.
 import type { ServiceContext } from '../services/context.js';
-import { listPids, scanProcess, type ProcScan } from './proc.js';
+import { listPids, scanProcess, type ProcScan, type ScanFilter } from './proc.js';
 
 export interface ScanFd { fd: number; kind: 'kvm-vm' | 'kvm-gmem'; ino: number | null; tracked: boolean; ledgerInodeId: string | null }
 export interface ScanMapping { start: string; end: string; offset: number; ino: number; tracked: boolean; ledgerInodeId: string | null }
@@ -26,6 +26,21 @@ export interface HostScan {
 }
 
 const GMEM_PATH = 'anon_inode:[kvm-gmem]';
+/** All a scan looks at: other fds and mappings are neither parsed nor asked for their inode. */
+const KVM_ONLY: ScanFilter = { kinds: new Set(['kvm-vm', 'kvm-gmem']), mapPath: GMEM_PATH };
+
+/** gmemd's own gmem mappings, sorted by address: a maps line is inside one of them or none. */
+export function ownMappings(list: { addr: bigint; length: bigint }[]): (start: bigint, end: bigint) => boolean {
+  const sorted = [...list].sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0));
+  return (start: bigint, end: bigint): boolean => {
+    let lo = 0, hi = sorted.length - 1, at = -1;
+    while (lo <= hi) { // the last mapping starting at or before `start`
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]!.addr <= start) { at = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    return at >= 0 && end <= sorted[at]!.addr + sorted[at]!.length;
+  };
+}
 const hex = (n: bigint) => `0x${n.toString(16)}`;
 
 /** Reads /proc until done or until the deadline (ctx.now, so a test's clock drives it). */
@@ -37,16 +52,17 @@ export function hostScan(ctx: ServiceContext, proc = '/proc', deadlineMs = ctx.l
   const vmFds = new Set(native ? ctx.registry.vms.values() : []);
   const gmems = native ? [...ctx.registry.gmems.values()] : [];
   const gmemFds = new Set(gmems.map((g) => g.fd));
+  const ours = ownMappings(gmems.flatMap((g) => (g.mapping ? [g.mapping] : [])));
   const processes: ScanProcess[] = [];
   let scanned = 0, unreadable = 0, skipped = 0;
   const pids = listPids(proc);
   for (const [i, pid] of pids.entries()) {
     // A host with many processes (or a slow /proc) must not hold the request, and the event loop, without end.
     if (ctx.now() >= stopAt) { skipped = pids.length - i; break; }
-    const p = scanProcess(pid, proc);
+    const p = scanProcess(pid, proc, KVM_ONLY);
     if (!p) { unreadable++; continue; }
     scanned++;
-    const entry = toEntry(p, pid === process.pid, ledgerByIno, vmFds, gmemFds, gmems.flatMap((g) => (g.mapping ? [g.mapping] : [])));
+    const entry = toEntry(p, pid === process.pid, ledgerByIno, vmFds, gmemFds, ours);
     if (entry.fds.length > 0 || entry.mappings.length > 0) processes.push(entry);
   }
   const untracked = {
@@ -58,7 +74,7 @@ export function hostScan(ctx: ServiceContext, proc = '/proc', deadlineMs = ctx.l
 }
 
 function toEntry(p: ProcScan, self: boolean, ledgerByIno: Map<number, string>, vmFds: Set<number>, gmemFds: Set<number>,
-  ours: { addr: bigint; length: bigint }[]): ScanProcess {
+  ours: (start: bigint, end: bigint) => boolean): ScanProcess {
   const fds: ScanFd[] = [];
   for (const f of p.fds) {
     if (f.kind !== 'kvm-vm' && f.kind !== 'kvm-gmem') continue;
@@ -68,7 +84,7 @@ function toEntry(p: ProcScan, self: boolean, ledgerByIno: Map<number, string>, v
   }
   const mappings: ScanMapping[] = p.mappings.filter((m) => m.path === GMEM_PATH).map((m) => ({
     start: hex(m.start), end: hex(m.end), offset: Number(m.offset), ino: m.ino,
-    tracked: self && ours.some((o) => o.addr <= m.start && m.end <= o.addr + o.length),
+    tracked: self && ours(m.start, m.end),
     ledgerInodeId: ledgerByIno.get(m.ino) ?? null,
   }));
   return { pid: p.pid, command: p.command, self, fds, mappings };
@@ -79,7 +95,7 @@ export function foreignHolders(proc = '/proc'): Map<number, { pid: number; comma
   const out = new Map<number, { pid: number; command: string }[]>();
   for (const pid of listPids(proc)) {
     if (pid === process.pid) continue;
-    const p = scanProcess(pid, proc);
+    const p = scanProcess(pid, proc, KVM_ONLY);
     if (!p) continue;
     const inos = new Set<number>();
     for (const f of p.fds) if (f.kind === 'kvm-gmem' && f.ino !== null) inos.add(f.ino);

@@ -20,46 +20,48 @@ export type HoldersLookup = () => HoldersByIno;
 
 export const emptyLost = (): LostReport => ({ vms: [], inodes: [], files: [], bindings: [], migrations: [] });
 
-/** Writes, through `rec`, the lost marking of everything the registry does not hold. */
+/**
+ * Writes, through `rec`, the lost marking of everything the registry does not hold. After a
+ * crash that is every row: each table is marked with one set-based UPDATE (store/bulk.ts),
+ * then the events are appended in order, one per object, in the same transaction.
+ */
 export function recordUnheld(ctx: ServiceContext, rec: Recorder, cause: LostCause, lookup?: HoldersLookup): LostReport {
   const { store, registry } = ctx;
   const t = rec.time;
   const report = emptyLost();
   const lost = (subjects: Subjects, details: Record<string, unknown>) => rec.event('reconcile.lost', subjects, { cause, ...details });
 
-  for (const vm of store.vms.listByState('active')) {
-    if (registry.vmFd(vm.id) !== undefined) continue;
-    store.vms.setState(vm.id, 'lost', t);
-    lost({ vmId: vm.id }, { object: 'vm', from: 'active', reason: 'no kernel VM in this process' });
-    report.vms.push(vm.id);
-  }
-  let holders: HoldersByIno | undefined;
-  for (const ino of store.inodes.listByState('live')) {
-    if (registry.gmem(ino.id)) continue;
-    store.inodes.setState(ino.id, 'lost', t);
-    holders ??= lookup?.() ?? new Map();
+  const vms = store.vms.listByState('active').filter((vm) => registry.vmFd(vm.id) === undefined);
+  store.vms.markLost(report.vms = vms.map((vm) => vm.id), t);
+  for (const vm of vms) lost({ vmId: vm.id }, { object: 'vm', from: 'active', reason: 'no kernel VM in this process' });
+
+  const inodes = store.inodes.listByState('live').filter((ino) => !registry.gmem(ino.id));
+  store.inodes.markLost(report.inodes = inodes.map((ino) => ino.id), t);
+  const holders: HoldersByIno = inodes.length > 0 ? lookup?.() ?? new Map() : new Map();
+  for (const ino of inodes) {
     const heldBy = holders.get(ino.kernelInode);
     lost({ inodeId: ino.id, vmId: ino.ownerVmId }, { object: 'inode', from: 'live', reason: 'no guest_memfd in this process',
       kernelInode: ino.kernelInode, ...(heldBy?.length ? { heldBy } : {}) });
-    report.inodes.push(ino.id);
   }
-  const lostFiles = new Set<string>();
-  for (const f of store.files.allLive()) {
-    const why = whyUnheld(ctx, f.vmId, f.inodeId);
-    if (!why) continue;
-    store.files.update(f.id, { state: 'lost', endedAt: t });
+
+  const files = store.files.allLive().flatMap((f) => { const why = whyUnheld(ctx, f.vmId, f.inodeId); return why ? [{ f, why }] : []; });
+  store.files.markLost(report.files = files.map(({ f }) => f.id), t);
+  // A file's access period ends at its own event.
+  store.access.closeMany(files.map(({ f, why }) => {
     const e = lost({ vmId: f.vmId, inodeId: f.inodeId, fileId: f.id }, { object: 'file', from: f.state, role: f.role, reason: why });
-    store.access.close(f.id, { time: e.time, seq: e.seq });
-    lostFiles.add(f.id);
-    report.files.push(f.id);
-  }
-  for (const b of store.bindings.allActive()) {
+    return { fileId: f.id, time: e.time, seq: e.seq };
+  }));
+
+  const lostFiles = new Set(report.files);
+  const bindings = store.bindings.allActive().flatMap((b) => {
     const why = lostFiles.has(b.fileId) ? 'its file is lost' : whyUnheld(ctx, b.vmId, b.inodeId);
-    if (!why) continue;
-    store.bindings.update(b.id, { state: 'lost', endedAt: t });
+    return why ? [{ b, why }] : [];
+  });
+  store.bindings.markLost(report.bindings = bindings.map(({ b }) => b.id), t);
+  for (const { b, why } of bindings) {
     lost({ vmId: b.vmId, inodeId: b.inodeId, fileId: b.fileId, bindingId: b.id }, { object: 'binding', from: 'active', slot: b.slot, gpa: b.gpa, reason: why });
-    report.bindings.push(b.id);
   }
+
   const active = (vmId: string) => store.vms.get(vmId)?.state === 'active';
   for (const m of store.migrations.listByState('prepared')) {
     if (active(m.sourceVmId) && active(m.targetVmId)) continue;

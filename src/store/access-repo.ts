@@ -34,6 +34,11 @@ export class AccessRepo {
     this.closeOpen.run(at.time, at.seq, fileId);
   }
 
+  /** Ends the open period of each file at its own event (lost marking: thousands at once), one prepared statement. */
+  closeMany(ends: readonly { fileId: string; time: number; seq: number }[]): void {
+    for (const e of ends) this.closeOpen.run(e.time, e.seq, e.fileId);
+  }
+
   /** A permission or role change: the old period ends where the new one begins. */
   change(file: Pick<FileRow, 'id' | 'inodeId' | 'vmId' | 'role' | 'permissions'>, at: { time: number; seq: number }): void {
     this.close(file.id, at);

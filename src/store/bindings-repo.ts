@@ -4,15 +4,18 @@ import type { BindingRow, BindingState } from './rows.js';
 import { toPage, type Page } from './pagination.js';
 import { clientOf, RowReader } from './row-reader.js';
 import { RowWriter } from './row-writer.js';
+import { StateMarker } from './bulk.js';
 
 export class BindingsRepo {
   // Reads and writes go through prepared statements (row-reader.ts, row-writer.ts).
   private readonly read: RowReader<BindingRow>;
   private readonly write: RowWriter<BindingRow>;
+  private readonly lost: StateMarker;
 
   constructor(db: Db) {
     this.read = new RowReader(clientOf(db), bindings);
     this.write = new RowWriter(clientOf(db), bindings);
+    this.lost = new StateMarker(clientOf(db), bindings, ['active']);
   }
 
   /**
@@ -41,6 +44,9 @@ export class BindingsRepo {
   activeByFile(fileId: string): BindingRow[] { return this.read.all(`WHERE "${bindings.fileId.name}" = ? AND "state" = 'active' ORDER BY "id"`, fileId); }
   activeByInode(inodeId: string): BindingRow[] { return this.read.all(`WHERE "${bindings.inodeId.name}" = ? AND "state" = 'active' ORDER BY "id"`, inodeId); }
   allActive(): BindingRow[] { return this.read.all(`WHERE "state" = 'active' ORDER BY "id"`); }
+
+  /** Active bindings among `ids` become lost, in one statement. */
+  markLost(ids: readonly string[], endedAt: number): number { return this.lost.mark(ids, 'lost', endedAt); }
 
   insert(row: BindingRow): void { this.write.insert(row); }
 

@@ -5,16 +5,19 @@ import type { FileRow, FileState } from './rows.js';
 import { toPage, type Page } from './pagination.js';
 import { clientOf, RowReader } from './row-reader.js';
 import { RowWriter } from './row-writer.js';
+import { StateMarker } from './bulk.js';
 
 export class FilesRepo {
   // Reads go through prepared statements (row-reader.ts); writes through drizzle.
   private readonly read: RowReader<FileRow>;
   private readonly write: RowWriter<FileRow>;
   private readonly liveForVm;
+  private readonly lost: StateMarker;
 
   constructor(private readonly db: Db) {
     this.read = new RowReader(clientOf(db), files);
     this.write = new RowWriter(clientOf(db), files);
+    this.lost = new StateMarker(clientOf(db), files, ['open', 'pending']);
     this.liveForVm = db.select().from(files).where(and(
       eq(files.inodeId, sql.placeholder('inodeId')), eq(files.vmId, sql.placeholder('vmId')),
       inArray(files.state, ['open', 'pending']))).prepare();
@@ -32,8 +35,11 @@ export class FilesRepo {
 
   /** Every open or pending file, oldest first (reconcile walks them all). */
   allLive(): FileRow[] {
-    return this.db.select().from(files).where(inArray(files.state, ['open', 'pending'])).orderBy(asc(files.id)).all();
+    return this.read.all(`WHERE "state" IN ('open', 'pending') ORDER BY "id"`);
   }
+
+  /** Open or pending files among `ids` become lost, in one statement. */
+  markLost(ids: readonly string[], endedAt: number): number { return this.lost.mark(ids, 'lost', endedAt); }
 
   byInode(inodeId: string, states: FileState[] = ['open', 'pending']): FileRow[] {
     return this.read.all(`WHERE "${files.inodeId.name}" = ? AND "state" IN (${states.map(() => '?').join(', ')}) ORDER BY "id"`, inodeId, ...states);

@@ -5,12 +5,14 @@ import type { InodeRow, InodeState } from './rows.js';
 import { toPage, type Page } from './pagination.js';
 import { clientOf, RowReader } from './row-reader.js';
 import { RowWriter } from './row-writer.js';
+import { StateMarker } from './bulk.js';
 
 export class InodesRepo {
   // Reads go through prepared statements (row-reader.ts); writes through drizzle.
   private readonly read: RowReader<InodeRow>;
   private readonly write: RowWriter<InodeRow>;
   private readonly totals;
+  private readonly lost: StateMarker;
 
   constructor(private readonly db: Db) {
     this.read = new RowReader(clientOf(db), inodes);
@@ -18,6 +20,7 @@ export class InodesRepo {
     // Every inode create's quota check reads it (inodes_state_idx).
     this.totals = clientOf(db).prepare<[], { inodes: number; bytes: number }>(
       `SELECT count(*) AS inodes, coalesce(sum("${inodes.size.name}"), 0) AS bytes FROM "inodes" WHERE "${inodes.state.name}" = 'live'`);
+    this.lost = new StateMarker(clientOf(db), inodes, ['live']);
   }
 
   get(id: string): InodeRow | undefined { return this.read.get('WHERE "id" = ?', id); }
@@ -31,6 +34,9 @@ export class InodesRepo {
   setState(id: string, state: InodeState, endedAt: number | null): void {
     this.write.update(id, { state, endedAt });
   }
+
+  /** Live inodes among `ids` become lost, in one statement. */
+  markLost(ids: readonly string[], endedAt: number): number { return this.lost.mark(ids, 'lost', endedAt); }
 
   listByState(state: InodeState): InodeRow[] {
     return this.read.all(`WHERE "${inodes.state.name}" = ? ORDER BY "id"`, state);

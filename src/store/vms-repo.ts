@@ -5,16 +5,19 @@ import type { VmRow, VmState } from './rows.js';
 import { toPage, type Page } from './pagination.js';
 import { clientOf, RowReader } from './row-reader.js';
 import { RowWriter } from './row-writer.js';
+import { StateMarker } from './bulk.js';
 
 export class VmsRepo {
   private readonly read: RowReader<VmRow>;
   private readonly write: RowWriter<VmRow>;
   private readonly activeByName;
   private readonly active;
+  private readonly lost: StateMarker;
 
   constructor(private readonly db: Db) {
     this.read = new RowReader(clientOf(db), vms);
     this.write = new RowWriter(clientOf(db), vms);
+    this.lost = new StateMarker(clientOf(db), vms, ['active']);
     this.activeByName = db.select().from(vms)
       .where(and(eq(vms.name, sql.placeholder('name')), eq(vms.state, 'active'))).prepare();
     // Every VM create's quota check reads it (vms_state_idx).
@@ -35,6 +38,9 @@ export class VmsRepo {
   setState(id: string, state: VmState, endedAt: number | null): void {
     this.write.update(id, { state, endedAt });
   }
+
+  /** Active VMs among `ids` become lost, in one statement. */
+  markLost(ids: readonly string[], endedAt: number): number { return this.lost.mark(ids, 'lost', endedAt); }
 
   listByState(state: VmState): VmRow[] {
     return this.read.all(`WHERE "${vms.state.name}" = ? ORDER BY "id"`, state);

@@ -1,12 +1,15 @@
 // `npm run bench:scale` (also run by `npm run bench`): the compiled service as `npm start`
 // runs it (node dist/server.js), at scale. Start to /readyz on an empty ledger beside a bare
-// Fastify process's start to its first answer (the baseline of the same run); then VMS VMs,
-// INODES shareable inodes and as many bindings built through HTTP; resident memory with all
-// of them live; POST /v1/reconcile; GET /v1/host/scan; then SIGKILL and a restart that must
-// mark them all lost. Env: BENCH_SCALE_VMS (10), BENCH_SCALE_INODES (10000),
+// Fastify process's start to its first answer and a bare node process's start to listening
+// (the baselines of the same run); then VMS VMs, INODES shareable inodes and as many bindings
+// built through HTTP; resident memory (and JS heap) with all of them live; POST /v1/reconcile;
+// GET /v1/host/scan; then SIGKILL and a restart that must mark them all lost. Each start is
+// repeated once, untimed, at log level info to print where its time went (the `startupMs`
+// phases of the listening line: module loading, ledger open, start-up reconcile, app build).
+// The timed starts log at warn: request logging would load the build. Env: BENCH_SCALE_VMS (10), BENCH_SCALE_INODES (10000),
 // BENCH_SCALE_CLIENTS (16), GMEMD_BACKEND (auto). Prints a table; JSON on the last line.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +61,30 @@ async function startTimed(argv: string[], env: Record<string, string>, path: str
     await new Promise((res) => setTimeout(res, 5));
   }
 }
+/** The `startupMs` phases a gmemd start logs with its listening line (level info). */
+async function startPhases(db: string): Promise<Record<string, number>> {
+  const child = spawn(process.execPath, [SERVER], { cwd: ROOT, env: { ...process.env, ...env, GMEMD_DB: db, GMEMD_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let buf = '';
+  const line = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      buf += d;
+      const l = buf.split('\n').find((x) => x.includes('"gmemd listening"'));
+      if (l) resolve(l);
+    });
+    child.once('exit', (code) => reject(new Error(`gmemd exited ${code} before listening`)));
+  });
+  await stop(child, 'SIGTERM');
+  return (JSON.parse(line) as { startupMs: Record<string, number> }).startupMs;
+}
+const heapMiB = async () => Number(/^gmemd_nodejs_heap_size_used_bytes (\S+)$/m.exec((await callText('/metrics')))![1]) / MiB;
+function callText(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    request({ socketPath: socket, path, agent, headers: BENCH_AUTH }, (res) => {
+      let d = ''; res.setEncoding('utf8'); res.on('data', (c) => { d += c; }); res.on('end', () => resolve(d));
+    }).on('error', reject).end();
+  });
+}
+
 const stop = (child: ChildProcess, signal: NodeJS.Signals) => new Promise<void>((resolve) => {
   if (child.exitCode !== null || child.signalCode !== null) return resolve();
   child.once('exit', () => resolve());
@@ -66,6 +93,7 @@ const stop = (child: ChildProcess, signal: NodeJS.Signals) => new Promise<void>(
 
 const BARE = `const app = require('fastify')(); app.get('/hello', async () => ({ hello: 'world' }));
 app.listen({ path: process.env.SOCK }).catch((e) => { console.error(e); process.exit(1); });`;
+const BARE_NODE = `require('node:http').createServer((q, s) => s.end('{}')).listen(process.env.SOCK);`;
 const env = { GMEMD_DB: join(dir, 'ledger.db'), GMEMD_LISTEN: `unix:${socket}`, GMEMD_LOG_LEVEL: 'warn', GMEMD_BACKEND: process.env.GMEMD_BACKEND || 'auto', GMEMD_ADMIN_TOKEN: BENCH_TOKEN,
   // The bench measures throughput at scale, not the limits: no rate limit, and quotas that fit INODES inodes of 2 MiB.
   GMEMD_RATE_LIMIT_PER_MINUTE: '0', GMEMD_MAX_INODES: String(INODES + 1), GMEMD_MEMORY_BUDGET_BYTES: String((INODES + 1) * 2 * MiB) };
@@ -76,10 +104,18 @@ try {
   await stop(bare.child, 'SIGTERM');
   agent.destroy();
   rmSync(socket, { force: true });
+  const node = await startTimed(['-e', BARE_NODE], { SOCK: socket }, '/');
+  out.bareNodeStartMs = node.ms;
+  await stop(node.child, 'SIGTERM');
+  agent.destroy();
+  rmSync(socket, { force: true });
+  const emptyPhases = await startPhases(join(dir, 'phases-empty.db'));
+  rmSync(socket, { force: true });
 
   let g = await startTimed([SERVER], env, '/readyz');
   out.startEmptyMs = g.ms;
   out.rssEmptyMiB = rssMiB(g.child.pid!);
+  out.heapEmptyMiB = await heapMiB();
   const host = (await must('GET', '/v1/host')).json;
 
   const t0 = performance.now();
@@ -97,6 +133,14 @@ try {
   out.buildSeconds = (performance.now() - t0) / 1000;
   out.mutationsPerSec = (2 * INODES + VMS) / out.buildSeconds;
   out.rssLiveMiB = rssMiB(g.child.pid!);
+  out.heapLiveMiB = await heapMiB();
+  out.readyzLiveMs = (await must('GET', '/readyz')).ms;
+  // The least a scan of gmemd's fds can cost: listing them and reading each link, from here.
+  const t1 = performance.now();
+  const fds = readdirSync(`/proc/${g.child.pid}/fd`);
+  for (const fd of fds) { try { readlinkSync(`/proc/${g.child.pid}/fd/${fd}`); } catch { /* closed meanwhile */ } }
+  out.readlinkAllMs = performance.now() - t1;
+  out.fdsLive = fds.length;
   out.reconcileMs = (await must('POST', '/v1/reconcile', {})).ms;
   const scan = await must('GET', '/v1/host/scan');
   out.scanMs = scan.ms;
@@ -104,25 +148,36 @@ try {
 
   await stop(g.child, 'SIGKILL');
   agent.destroy();
+  // A copy of the crashed ledger for the untimed restart that reports its phases.
+  for (const f of ['', '-wal', '-shm']) if (existsSync(env.GMEMD_DB + f)) copyFileSync(env.GMEMD_DB + f, join(dir, `phases-lost.db${f}`));
   g = await startTimed([SERVER], env, '/readyz');
   out.startLostMs = g.ms;
   out.rssAfterLostMiB = rssMiB(g.child.pid!);
   const lost = (await must('GET', '/v1/host')).json.reconcile?.lost;
   out.lostInodes = lost?.inodes?.length ?? NaN;
   await stop(g.child, 'SIGTERM');
+  agent.destroy();
+  rmSync(socket, { force: true });
+  const lostPhases = await startPhases(join(dir, 'phases-lost.db'));
 
   const f = (n: number, d = 0) => n.toFixed(d);
   const row = (what: string, v: string, target: string) => console.log(`   ${what.padEnd(52)} ${v.padStart(10)}   ${target}`);
   console.log(`== scale: ${VMS} VMs, ${INODES} shareable inodes, ${INODES} bindings, ${CLIENTS} clients, backend ${host.backend}, node dist/server.js ==`);
+  const phases = (p: Record<string, number>) => `modules ${p.modules}, ledger +${p.ledger! - p.modules!}, reconcile +${p.reconcile! - p.ledger!}, app +${p.app! - p.reconcile!}, listening +${p.listening! - p.app!} ms`;
+  row('(baseline) bare node process: start to listening', `${f(out.bareNodeStartMs)} ms`, '');
   row('(baseline) bare Fastify process: start to first answer', `${f(out.bareStartMs)} ms`, '');
   row('gmemd start to /readyz, empty ledger', `${f(out.startEmptyMs)} ms`, `target <= ${TARGETS.startEmptyMs} ms; ${f(out.startEmptyMs / out.bareStartMs, 2)}x baseline`);
-  row('RSS, empty', `${f(out.rssEmptyMiB)} MiB`, '');
+  row('  where it went (untimed rerun, ms since process start)', '', phases(emptyPhases));
+  row('RSS, empty', `${f(out.rssEmptyMiB)} MiB`, `JS heap used ${f(out.heapEmptyMiB)} MiB`);
   row(`build through HTTP (${2 * INODES + VMS} durable mutations)`, `${f(out.buildSeconds, 1)} s`, `${f(out.mutationsPerSec)} mutations/s`);
-  row(`RSS with all ${INODES} live`, `${f(out.rssLiveMiB)} MiB`, `target <= ${TARGETS.rssLiveMiB} MiB`);
-  row('POST /v1/reconcile', `${f(out.reconcileMs)} ms`, `target <= ${TARGETS.reconcileMs} ms`);
-  row('GET /v1/host/scan', `${f(out.scanMs)} ms`, `target <= ${TARGETS.scanMs} ms (${f(out.scanKiB)} KiB)`);
-  row(`restart after SIGKILL, ${out.lostInodes} inodes marked lost`, `${f(out.startLostMs)} ms`, `target <= ${TARGETS.startLostMs} ms; RSS ${f(out.rssAfterLostMiB)} MiB`);
-  console.log(JSON.stringify({ scale: { vms: VMS, inodes: INODES, clients: CLIENTS, backend: host.backend, ...out, targets: TARGETS } }));
+  row(`RSS with all ${INODES} live`, `${f(out.rssLiveMiB)} MiB`, `target <= ${TARGETS.rssLiveMiB} MiB; ${f(out.rssLiveMiB / out.rssEmptyMiB, 2)}x empty; JS heap used ${f(out.heapLiveMiB)} MiB`);
+  row('(baseline) GET /readyz with all live', `${f(out.readyzLiveMs, 1)} ms`, '');
+  row(`(baseline) readlink of gmemd's ${out.fdsLive} fds, from the bench`, `${f(out.readlinkAllMs)} ms`, '');
+  row('POST /v1/reconcile', `${f(out.reconcileMs)} ms`, `target <= ${TARGETS.reconcileMs} ms; ${f(out.reconcileMs / out.readlinkAllMs, 1)}x the readlink baseline`);
+  row('GET /v1/host/scan', `${f(out.scanMs)} ms`, `target <= ${TARGETS.scanMs} ms; ${f(out.scanMs / out.readlinkAllMs, 1)}x the readlink baseline (${f(out.scanKiB)} KiB)`);
+  row(`restart after SIGKILL, ${out.lostInodes} inodes marked lost`, `${f(out.startLostMs)} ms`, `target <= ${TARGETS.startLostMs} ms; ${f(out.startLostMs / out.bareStartMs, 2)}x baseline; RSS ${f(out.rssAfterLostMiB)} MiB`);
+  row('  where it went (untimed rerun on a copy, ms)', '', phases(lostPhases));
+  console.log(JSON.stringify({ scale: { vms: VMS, inodes: INODES, clients: CLIENTS, backend: host.backend, ...out, emptyPhases, lostPhases, targets: TARGETS } }));
 } finally {
   agent.destroy();
   rmSync(dir, { recursive: true, force: true });
