@@ -153,3 +153,23 @@ test('exit codes: a refusal is 1 with the problem on stderr; usage and connectio
   assert.equal(down.code, 2);
   assert.match(down.err, /cannot reach gmemd: ECONNREFUSED/);
 });
+
+test('token create, list and revoke: the new secret works until it is revoked', async () => {
+  const made = await cli(['token', 'create', '--name', 'cli-operator', '--role', 'operator', '--json']);
+  assert.equal(made.code, 0, made.err);
+  const tok = JSON.parse(made.out) as { id: string; name: string; role: string; token: string };
+  assert.deepEqual([tok.name, tok.role], ['cli-operator', 'operator']);
+  const listed = await cli(['token', 'list']);
+  assert.match(listed.out, new RegExp(`^${tok.id}\\s+cli-operator\\s+operator\\s`, 'm'));
+  assert.ok(!listed.out.includes(tok.token), 'a list never shows a secret');
+  // The operator may read, and may not manage tokens.
+  assert.equal((await cli(['vms', 'list'], { GMEMD_TOKEN: tok.token })).code, 0);
+  const forbidden = await cli(['token', 'list'], { GMEMD_TOKEN: tok.token });
+  assert.equal(forbidden.code, 1);
+  assert.equal(JSON.parse(forbidden.err).status, 403);
+  assert.equal((await cli(['token', 'revoke', tok.id])).code, 0);
+  const after = await cli(['vms', 'list'], { GMEMD_TOKEN: tok.token });
+  assert.equal(after.code, 1);
+  assert.equal(JSON.parse(after.err).status, 401);
+  assert.equal((await cli(['token', 'create', '--name', 'x', '--role', 'root'])).code, 2, 'an unknown role is a usage error');
+});
