@@ -2,7 +2,7 @@
 // hash = SHA-256(prevHash ‖ canonical(event)), with RFC 8785 (JCS) as the canonical encoding
 // so any verifier can recompute it. The head is cached in memory and only advances when the
 // surrounding transaction commits (see unit-of-work.ts).
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type Database from 'better-sqlite3';
 
@@ -34,18 +34,46 @@ export interface EventRow {
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** The hashed content of an event: every column except the hashes; details as stored (already JCS). */
-export function canonicalEvent(e: Omit<EventRow, 'prevHash' | 'hash'>): string {
-  return canonicalize({
-    seq: e.seq, time: e.time, actor: e.actor, action: e.action, outcome: e.outcome,
-    requestId: e.requestId, vmId: e.vmId, inodeId: e.inodeId, fileId: e.fileId,
-    bindingId: e.bindingId, migrationId: e.migrationId, errorCode: e.errorCode,
-    errno: e.errno, operation: e.operation, details: e.details,
-  })!;
+/** The hashed fields in the order RFC 8785 sorts them (UTF-16 code units, as canonicalize's
+ *  Object.keys().sort()); test/audit/canonical-event.test.ts holds this to canonicalize. */
+export const CANONICAL_KEYS = ['action', 'actor', 'bindingId', 'details', 'errno', 'errorCode', 'fileId',
+  'inodeId', 'migrationId', 'operation', 'outcome', 'requestId', 'seq', 'time', 'vmId'] as const;
+const PREFIX = CANONICAL_KEYS.map((k, i) => `${i === 0 ? '{' : ','}${JSON.stringify(k)}:`);
+// A value only canonicalize can judge (a blob, a non-finite number) is written as this text,
+// which sends the row to canonicalize below; JSON.stringify writes a lone surrogate (which
+// canonicalize refuses) as \udXXX, so the same test catches those too.
+const SLOW = '\\ud';
+// A string without these is its own JSON text in quotes; JSON.stringify escapes exactly these
+// (and pairs of surrogates, sent to it here too, it leaves as they are).
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+const jcs = (v: unknown): string =>
+  typeof v === 'string' ? (NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`)
+    : v === null ? 'null'
+      // A finite number's String() is its JSON text (both are ECMAScript Number::toString).
+      : typeof v === 'number' && Number.isFinite(v) ? `${v}` : SLOW;
+
+/** The canonical (JCS) text of an event given its hashed values in CANONICAL_KEYS order,
+ *  e.g. a raw row from CANONICAL_COLUMNS. Columns hold strings, integers and nulls, whose
+ *  JCS text is JSON.stringify's, so the object is written directly; anything else is left
+ *  to canonicalize, which gives the same result or throws, exactly as it always did. */
+export function canonicalValues(v: ArrayLike<unknown>): string {
+  let s = '';
+  for (let i = 0; i < PREFIX.length; i++) s += PREFIX[i]! + jcs(v[i]);
+  s += '}';
+  if (!s.includes(SLOW)) return s;
+  return canonicalize(Object.fromEntries(CANONICAL_KEYS.map((k, i) => [k, v[i]])))!;
 }
 
+/** The hashed content of an event: every column except the hashes; details as stored (already JCS). */
+export function canonicalEvent(e: Omit<EventRow, 'prevHash' | 'hash'>): string {
+  return canonicalValues(CANONICAL_KEYS.map((k) => e[k]));
+}
+
+/** SHA-256(prevHash ‖ canonical) in hex. One-shot crypto.hash over the joined string: the
+ *  UTF-8 of a concatenation is the concatenation of the UTF-8s (prevHash cannot end inside a
+ *  surrogate pair that canonical text, which starts with '{', would complete). */
 export function chainHash(prevHash: string, canonical: string): string {
-  return createHash('sha256').update(prevHash).update(canonical).digest('hex');
+  return oneShotHash('sha256', prevHash + canonical, 'hex');
 }
 
 export interface ChainHead { seq: number; hash: string }
