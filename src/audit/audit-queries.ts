@@ -9,7 +9,8 @@ import { LineageQuery } from './queries/lineage.js';
 import { EventExporter, type ExportRange } from './queries/export.js';
 import { TimeBounds } from './queries/time-bounds.js';
 import type { AuditEvent } from './event-rows.js';
-import { verifyLedger, verifyLedgerAsync, type VerifyOptions } from './verify.js';
+import { verifyLedger, type VerifyOptions } from './verify.js';
+import { verifyLedgerParallel } from './verify-parallel.js';
 
 export class AuditQueries {
   private readonly eventsQ: EventsQuery;
@@ -36,6 +37,6 @@ export class AuditQueries {
   exportStream(range: ExportRange = {}, shape?: (e: AuditEvent) => unknown) { return this.exporter.stream(range, shape); }
   /** Blocking walk in one snapshot (tools, tests). */
   verify() { return verifyLedger(this.sqlite, this.verifyOptions); }
-  /** Chunked walk that yields to the event loop (the server). */
-  verifyAsync(chunk?: number) { return verifyLedgerAsync(this.sqlite, { ...this.verifyOptions, ...(chunk ? { chunk } : {}) }); }
+  /** The same result from worker threads, or in chunks between yields for a small ledger (the server). */
+  verifyAsync(chunk?: number) { return verifyLedgerParallel(this.sqlite, { ...this.verifyOptions, ...(chunk ? { chunk } : {}) }); }
 }

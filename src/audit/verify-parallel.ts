@@ -71,13 +71,18 @@ export function join(w: ChainWalker, results: RangeResult[]): Break | null {
   return null;
 }
 
-/** The ranges walked here, a chunk at a time between yields (small or in-memory ledgers). */
+/** The ranges walked here, `chunk` rows at a time between yields (small or in-memory
+ *  ledgers). Cut by row count, not by seq width, so a tampered outlier seq cannot make
+ *  2^53 / chunk ranges. */
 async function inThread(sqlite: Database.Database, lo: bigint, hi: bigint, chunk: number): Promise<RangeResult[]> {
+  const nth = sqlite.prepare('SELECT seq FROM events WHERE seq >= ? ORDER BY seq LIMIT 1 OFFSET ?').pluck().safeIntegers(true);
   const out: RangeResult[] = [];
-  for (const r of splitRange(lo, hi, Number((hi - lo) / BigInt(chunk)) + 1)) {
-    const res = walkRange(sqlite, r);
+  for (let a = lo; a <= hi;) {
+    const end = (nth.get(a, chunk - 1) as bigint | undefined) ?? hi;
+    const res = walkRange(sqlite, { lo: a, hi: end < hi ? end : hi });
     out.push(res);
     if (res.brk || res.firstUnreadable !== null) break; // the join stops here at the latest
+    a = end + 1n;
     await new Promise<void>((done) => setImmediate(done));
   }
   return out;
@@ -90,10 +95,11 @@ const workerFile = new URL(`./verify-worker${extname(here)}`, import.meta.url);
  *  on Node 20 does not inherit the loader that --import tsx installed (it fails with "Unknown
  *  file extension .ts", execArgv or not), so it registers tsx's hooks before importing. */
 function spawn(workerData: unknown): Worker {
-  if (extname(here) !== '.ts') return new Worker(workerFile, { workerData });
+  // execArgv []: the worker needs none of the parent's flags, and some (--input-type) refuse a file.
+  if (extname(here) !== '.ts') return new Worker(workerFile, { workerData, execArgv: [] });
   const api = import.meta.resolve('tsx/esm/api');
   const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(workerFile.href)}); })`;
-  return new Worker(boot, { eval: true, workerData });
+  return new Worker(boot, { eval: true, workerData, execArgv: [] });
 }
 
 function inWorker(path: string, range: SeqRange): Promise<RangeResult> {

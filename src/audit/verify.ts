@@ -119,8 +119,9 @@ export function conclude(w: ChainWalker, walkBreak: Break | null, cps: { report:
   return { ok: true, events: w.count, headSeq: w.headSeq, headHash: w.headHash, checkpoints: cps.report };
 }
 
-/** Verifies the whole ledger in one read transaction (a consistent snapshot). Blocks the
- *  thread for the duration: use it in tools and tests, verifyLedgerAsync in the server. */
+/** Verifies the whole ledger in one read transaction (a consistent snapshot), on this thread,
+ *  blocking it throughout. The reference walk: the CLI and the server use
+ *  verifyLedgerParallel (verify-parallel.ts), which gives the same result on every core. */
 export function verifyLedger(sqlite: Database.Database, opts: VerifyOptions = {}): VerifyResult {
   return sqlite.transaction(() => {
     const w = new ChainWalker();
@@ -128,26 +129,4 @@ export function verifyLedger(sqlite: Database.Database, opts: VerifyOptions = {}
     const cps = checkCheckpoints(sqlite.prepare(CHECKPOINTS_JOINED).iterate() as Iterable<CheckpointJoin>, opts.key, w.headSeq);
     return conclude(w, walkBreak, cps);
   })();
-}
-
-/** The same check in chunks of `chunk` events, yielding to the event loop between them so
- *  a server keeps answering, and never holding a statement open across an await (the
- *  connection stays usable for writes). Events appended meanwhile are verified too. */
-export async function verifyLedgerAsync(sqlite: Database.Database, opts: VerifyOptions & { chunk?: number } = {}): Promise<VerifyResult> {
-  const chunk = opts.chunk ?? 20_000;
-  const page = sqlite.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`);
-  const w = new ChainWalker();
-  let after = Number.MIN_SAFE_INTEGER;
-  let walkBreak: Break | null = null;
-  for (;;) {
-    let n = 0;
-    const rows = (function* () {
-      for (const row of page.iterate(after, chunk) as Iterable<EventRow>) { n++; after = row.seq; yield row; }
-    })();
-    walkBreak = w.walk(rows);
-    if (walkBreak || n < chunk) break;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-  const cps = checkCheckpoints(sqlite.prepare(CHECKPOINTS_JOINED).iterate() as Iterable<CheckpointJoin>, opts.key, w.headSeq);
-  return conclude(w, walkBreak, cps);
 }
