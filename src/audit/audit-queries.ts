@@ -8,7 +8,7 @@ import { ExposureQuery, type ExposureKind } from './queries/exposure.js';
 import { LineageQuery } from './queries/lineage.js';
 import { EventExporter, type ExportRange } from './queries/export.js';
 import { TimeBounds } from './queries/time-bounds.js';
-import type { AuditEvent } from './event-rows.js';
+import type { LineFormat } from './queries/event-line.js';
 import { verifyLedger, type VerifyOptions } from './verify.js';
 import { verifyLedgerParallel } from './verify-parallel.js';
 
@@ -33,8 +33,9 @@ export class AuditQueries {
   access(q: AccessQuery) { return this.accessQ.holders(q); }
   exposure(q: { kind?: ExposureKind; cursor?: string; limit?: number } = {}) { return this.exposureQ.page(q); }
   lineage(inodeId: string, q: { cursor?: string; limit?: number } = {}) { return this.lineageQ.page(inodeId, q); }
-  exportLines(range: ExportRange = {}, shape?: (e: AuditEvent) => unknown) { return this.exporter.lines(range, shape); }
-  exportStream(range: ExportRange = {}, shape?: (e: AuditEvent) => unknown) { return this.exporter.stream(range, shape); }
+  exportLines(range: ExportRange = {}, format?: LineFormat) { return this.exporter.lines(range, format); }
+  exportTexts(range: ExportRange = {}, format?: LineFormat) { return this.exporter.texts(range, format); }
+  exportStream(range: ExportRange = {}, format?: LineFormat) { return this.exporter.stream(range, format); }
   /** Blocking walk in one snapshot (tools, tests). */
   verify() { return verifyLedger(this.sqlite, this.verifyOptions); }
   /** The same result from worker threads, or in chunks between yields for a small ledger (the server). */

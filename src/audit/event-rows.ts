@@ -27,7 +27,7 @@ export function toAuditEvent(row: EventRow): AuditEvent {
   return { ...row, details: parseDetails(row.details) };
 }
 
-function parseDetails(text: string): Record<string, unknown> {
+export function parseDetails(text: string): Record<string, unknown> {
   try {
     const v: unknown = JSON.parse(text);
     return v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : { value: v };

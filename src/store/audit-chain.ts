@@ -46,8 +46,10 @@ const SLOW = '\\ud';
 // A string without these is its own JSON text in quotes; JSON.stringify escapes exactly these
 // (and pairs of surrogates, sent to it here too, it leaves as they are).
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+/** JSON.stringify(s), without its cost for the strings (ids, hashes) that need no escape. */
+export const jsonString = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
 const jcs = (v: unknown): string =>
-  typeof v === 'string' ? (NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`)
+  typeof v === 'string' ? jsonString(v)
     : v === null ? 'null'
       // A finite number's String() is its JSON text (both are ECMAScript Number::toString).
       : typeof v === 'number' && Number.isFinite(v) ? `${v}` : SLOW;
