@@ -34,7 +34,7 @@ export class AuditQueries {
   exposure(q: { kind?: ExposureKind; cursor?: string; limit?: number } = {}) { return this.exposureQ.page(q); }
   lineage(inodeId: string, q: { cursor?: string; limit?: number } = {}) { return this.lineageQ.page(inodeId, q); }
   exportLines(range: ExportRange = {}, format?: LineFormat) { return this.exporter.lines(range, format); }
-  exportTexts(range: ExportRange = {}, format?: LineFormat) { return this.exporter.texts(range, format); }
+  exportChunks(range: ExportRange = {}, format?: LineFormat, opts?: { threads?: number; workersFrom?: number }) { return this.exporter.chunks(range, format, opts); }
   exportStream(range: ExportRange = {}, format?: LineFormat) { return this.exporter.stream(range, format); }
   /** Blocking walk in one snapshot (tools, tests). */
   verify() { return verifyLedger(this.sqlite, this.verifyOptions); }

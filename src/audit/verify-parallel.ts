@@ -11,14 +11,13 @@
 // It verifies the ledger up to the head as it is when it starts. Nothing here holds a
 // statement open across an await, so a server keeps answering and writing meanwhile.
 import { availableParallelism } from 'node:os';
-import { extname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import {
   ChainWalker, CHECKPOINTS_JOINED, checkCheckpoints, conclude, type Break, type CheckpointJoin, type VerifyOptions, type VerifyResult,
 } from './verify.js';
 import { walkRange, type RangeResult, type SeqRange } from './verify-range.js';
+import { startWorker } from './worker-start.js';
 
 export interface ParallelVerifyOptions extends VerifyOptions {
   /** Worker threads hashing ranges; default one per core. 0: hash on this thread. */
@@ -88,24 +87,10 @@ async function inThread(sqlite: Database.Database, lo: bigint, hi: bigint, chunk
   return out;
 }
 
-const here = fileURLToPath(import.meta.url);
-const workerFile = new URL(`./verify-worker${extname(here)}`, import.meta.url);
-
-/** Compiled (dist/), the worker is a plain module. Under tsx (tests, `npm run dev`), a worker
- *  on Node 20 does not inherit the loader that --import tsx installed (it fails with "Unknown
- *  file extension .ts", execArgv or not), so it registers tsx's hooks before importing. */
-function spawn(workerData: unknown): Worker {
-  // execArgv []: the worker needs none of the parent's flags, and some (--input-type) refuse a file.
-  if (extname(here) !== '.ts') return new Worker(workerFile, { workerData, execArgv: [] });
-  const api = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(workerFile.href)}); })`;
-  return new Worker(boot, { eval: true, workerData, execArgv: [] });
-}
-
 function inWorker(path: string, range: SeqRange): Promise<RangeResult> {
   return new Promise((done, fail) => {
     let result: RangeResult | undefined;
-    const worker = spawn({ path, range });
+    const worker = startWorker(import.meta.url, 'verify-worker', { path, range });
     worker.once('message', (m: RangeResult) => { result = m; });
     worker.once('error', fail);
     worker.once('exit', (code) => (result ? done(result) : fail(new Error(`verify worker for seq ${range.lo}..${range.hi} exited (${code}) without a result`))));

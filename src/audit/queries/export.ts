@@ -6,10 +6,13 @@
 // an external verifier can recompute every hash from the export alone. A chunk's lines are
 // written from raw rows (event-line.ts) and handed on as one string: a yield per line cost
 // more than writing it.
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
 import { EVENT_COLUMNS } from '../event-rows.js';
 import { lineWriter, type LineFormat } from './event-line.js';
+import { slicesOnWorkers } from './export-slices.js';
 import { TimeBounds } from './time-bounds.js';
 
 export interface ExportRange {
@@ -31,7 +34,7 @@ export class EventExporter {
   private readonly eventLine: (row: unknown[]) => string;
   private readonly wireLine: (row: unknown[]) => string;
 
-  constructor(sqlite: Database.Database, private readonly bounds = new TimeBounds(sqlite)) {
+  constructor(private readonly sqlite: Database.Database, private readonly bounds = new TimeBounds(sqlite)) {
     this.chunkStmt = sqlite.prepare(`SELECT ${EVENT_COLUMNS} FROM events
       WHERE seq > @after AND seq <= @hi AND time >= @since AND time < @until
       ORDER BY seq LIMIT @chunk`).raw(true);
@@ -45,11 +48,8 @@ export class EventExporter {
     this.firstSince = sqlite.prepare('SELECT min(seq) FROM events WHERE time >= ?').pluck();
   }
 
-  /** Yields the NDJSON text of the range, one string per chunk of whole lines (each with its
-   *  newline), in seq order. The range ends at the head as it is when the export starts, so
-   *  a busy ledger still gives a finite export. `format` 'wire' writes the HTTP API's form. */
-  async *texts(range: ExportRange = {}, format: LineFormat = 'event'): AsyncGenerator<string> {
-    const chunk = range.chunk ?? 1000;
+  /** The rows of a range as (after, hi] with time bounds, or null when it holds none. */
+  private plan(range: ExportRange): { after: number; hi: number; since: number; until: number } | null {
     const head = (this.headSeq.get() as number | null) ?? 0;
     let hi = Math.min(range.toSeq ?? head, head);
     let after = (range.fromSeq ?? 1) - 1;
@@ -59,10 +59,20 @@ export class EventExporter {
       hi = Math.min(hi, seqs.hi - 1);
     } else if (range.since !== undefined) {
       const first = this.firstSince.get(range.since) as number | null;
-      if (first === null) return;
+      if (first === null) return null;
       after = Math.max(after, first - 1);
     }
-    const params = { after, hi, since: range.since ?? Number.MIN_SAFE_INTEGER, until: range.until ?? Number.MAX_SAFE_INTEGER, chunk };
+    return after < hi ? { after, hi, since: range.since ?? Number.MIN_SAFE_INTEGER, until: range.until ?? Number.MAX_SAFE_INTEGER } : null;
+  }
+
+  /** Yields the NDJSON text of the range, one string per chunk of whole lines (each with its
+   *  newline), in seq order. The range ends at the head as it is when the export starts, so
+   *  a busy ledger still gives a finite export. `format` 'wire' writes the HTTP API's form. */
+  async *texts(range: ExportRange = {}, format: LineFormat = 'event'): AsyncGenerator<string> {
+    const chunk = range.chunk ?? 1000;
+    const plan = this.plan(range);
+    if (!plan) return;
+    const params = { ...plan, chunk };
     const line = format === 'wire' ? this.wireLine : this.eventLine;
     for (;;) {
       let text = '';
@@ -78,6 +88,19 @@ export class EventExporter {
     }
   }
 
+  /** The same bytes as UTF-8 Buffers. A range of at least `workersFrom` seqs (default
+   *  50,000) of a ledger file is written by worker threads (export-slices.ts). */
+  async *chunks(range: ExportRange = {}, format: LineFormat = 'event', opts: { threads?: number; workersFrom?: number } = {}): AsyncGenerator<Buffer> {
+    const plan = this.plan(range);
+    if (!plan) return;
+    const threads = opts.threads ?? availableParallelism();
+    if (threads > 0 && !this.sqlite.memory && plan.hi - plan.after >= (opts.workersFrom ?? 50_000)) {
+      yield* slicesOnWorkers(resolve(this.sqlite.name), { ...plan, width: Math.max(range.chunk ?? 5000, 1), format }, threads);
+      return;
+    }
+    for await (const text of this.texts(range, format)) yield Buffer.from(text);
+  }
+
   /** The same text one line per value (each with its newline). */
   async *lines(range: ExportRange = {}, format: LineFormat = 'event'): AsyncGenerator<string> {
     for await (const text of this.texts(range, format)) {
@@ -85,8 +108,8 @@ export class EventExporter {
     }
   }
 
-  /** A Readable of the texts, with backpressure, for HTTP responses and files. */
+  /** A Readable of the chunks, with backpressure, for HTTP responses and files. */
   stream(range: ExportRange = {}, format: LineFormat = 'event'): Readable {
-    return Readable.from(this.texts(range, format), { objectMode: false });
+    return Readable.from(this.chunks(range, format), { objectMode: false });
   }
 }
