@@ -5,10 +5,14 @@
 // in-flight requests, close the ledger. SIGUSR2 (or POST /v1/admin/handover) hands guest
 // memory to a successor started from the code on disk; a process started with
 // GMEMD_HANDOVER is such a successor and adopts it before serving (src/lifecycle/handover).
+// A configuration that must not run (test-only settings without GMEMD_TEST_MODE=1, plain
+// HTTP off loopback without GMEMD_INSECURE=1, ...) stops here with one line and exit 2.
 import closeWithGrace from 'close-with-grace';
-import { loadConfig } from './config.js';
+import { readFileSync } from 'node:fs';
+import { checkConfig, loadConfig, type Config } from './config.js';
 import { selectBackend } from './kvm/select-backend.js';
 import { Store } from './store/store.js';
+import { startWalCheckpointer } from './store/wal-checkpointer.js';
 import { createContext } from './services/context.js';
 import { buildApp } from './http/app.js';
 import { Checkpointer } from './audit/checkpoints.js';
@@ -20,14 +24,29 @@ import { adoptKernel, recordAdoption, reportReady } from './lifecycle/handover/a
 import { HandoverSender } from './lifecycle/handover/sender.js';
 import { listenOn, listeningFd } from './lifecycle/handover/socket.js';
 import { ConnectionDrain } from './lifecycle/drain.js';
+import { bootstrapAdminToken } from './lifecycle/admin-token.js';
 
-const config = loadConfig();
+function refuse(e: unknown): never {
+  process.stderr.write(`gmemd: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(2);
+}
+
+let config: Config;
+let warnings: string[];
+let https: { key: Buffer; cert: Buffer } | null = null;
+try {
+  config = loadConfig();
+  warnings = checkConfig(config);
+  if (config.tls) https = { key: readFileSync(config.tls.key), cert: readFileSync(config.tls.cert) };
+} catch (e) { refuse(e); }
 const startedAt = Date.now();
 const inherited = readManifest();
 // A successor keeps its predecessor's backend: the memory it adopts lives there.
 const { host: kvm, note } = selectBackend(inherited ? inherited.backend : config.backend);
 const store = Store.open(config.db);
-const ctx = createContext(store, kvm, { crashAt: config.crashAt });
+// WAL checkpoints on a worker thread, not inside request commits (src/store/wal-checkpointer.ts).
+const walCheckpoints = startWalCheckpointer(store.ledger.sqlite, config.db);
+const ctx = createContext(store, kvm, { crashAt: config.crashAt, limits: config.limits });
 // With GMEMD_AUDIT_KEY, signed checkpoints of the chain's head every N events and at close
 // let verify detect deletion of the newest events.
 const checkpointer = config.auditKey ? Checkpointer.attach(store, { key: config.auditKey, every: config.checkpointEvery }) : null;
@@ -49,8 +68,19 @@ const app = await buildApp({
   ready: () => ready && !handover.inProgress(),
   lifecycle,
   auditKey: config.auditKey,
+  // Rate limit and request/body/idle timeouts: GMEMD_* (config.ts), defaults in domain/limits.ts.
+  http: ctx.limits,
+  https,
 });
-app.log.info({ backend: kvm.backend, note, db: config.db, handoverFrom: inherited?.fromPid }, 'gmemd starting');
+app.log.info({ backend: kvm.backend, note, db: config.db, handoverFrom: inherited?.fromPid, limits: ctx.limits, tls: https !== null }, 'gmemd starting');
+for (const w of warnings) app.log.warn(w);
+// A successor serves its predecessor's tokens; it does not issue any before it has adopted.
+if (!inherited) {
+  let admin: ReturnType<typeof bootstrapAdminToken>;
+  try { admin = bootstrapAdminToken(ctx, config.db, config.adminToken); } catch (e) { refuse(e); }
+  if (admin.kind === 'issued') app.log.warn({ tokenFile: admin.path, token: admin.name }, 'issued an admin token; its secret is in the token file (mode 0600)');
+  else if (admin.kind === 'env') app.log.info('GMEMD_ADMIN_TOKEN is the admin token `admin`');
+}
 if (lifecycle.startup?.events) app.log.info({ reconcile: lifecycle.startup }, 'start-up reconcile');
 
 const drain = new ConnectionDrain(app.server);
@@ -62,6 +92,7 @@ const grace = closeWithGrace({ delay: 10_000, skip: ['SIGUSR2'] }, async ({ sign
   await drain.close();
   await app.close();
   checkpointer?.checkpointNow();
+  await walCheckpoints.stop();
   store.close();
 });
 const handover = new HandoverSender({
@@ -74,7 +105,7 @@ process.on('SIGUSR2', () => {
   });
 });
 
-await listenOn(app, config.listen, inherited?.listenFd ?? null);
+await listenOn(app, config.listen, inherited?.listenFd ?? null, config.socketMode);
 if (inherited && adopted) {
   const { summary, startup } = recordAdoption(ctx, inherited, adopted);
   lifecycle.startup = startup;

@@ -576,6 +576,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every token issued, revoked ones included; never a secret */
+        get: operations["listTokens"];
+        put?: never;
+        /**
+         * Issue a bearer token with a role; its secret is in this response only
+         * @description An Idempotency-Key is ignored here: the reply holds the secret, and gmemd stores no secret.
+         */
+        post: operations["createToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tokens/{tokenId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a token: it is refused from the next request on */
+        delete: operations["revokeToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -602,10 +640,11 @@ export interface components {
             /** @description a vm_… id */
             id: string;
             name: string;
-            /** @description Free-form key/value labels */
+            /** @description Free-form key/value labels: at most 32, keys up to 63 characters, values up to 255 */
             labels: {
                 [key: string]: string;
             };
+            /** @enum {string} */
             state: "active" | "destroyed" | "lost";
             /** Format: date-time */
             createdAt: string;
@@ -623,10 +662,11 @@ export interface components {
             originVmId: string;
             /** @description a vm_… id */
             ownerVmId: string;
-            /** @description Free-form key/value labels */
+            /** @description Free-form key/value labels: at most 32, keys up to 63 characters, values up to 255 */
             labels: {
                 [key: string]: string;
             };
+            /** @enum {string} */
             state: "live" | "released" | "lost";
             /** Format: date-time */
             createdAt: string;
@@ -640,10 +680,12 @@ export interface components {
             inodeId: string;
             /** @description a vm_… id */
             vmId: string;
+            /** @enum {string} */
             role: "owner" | "grantee";
             permissions: ("read" | "write" | "allocate" | "share")[];
             grantedByFileId: string | null;
             migrationId: string | null;
+            /** @enum {string} */
             state: "open" | "pending" | "closed" | "lost";
             /** Format: date-time */
             createdAt: string;
@@ -665,8 +707,12 @@ export interface components {
             size: number;
             /** @description KVM_MEM_READONLY is set on the memslot */
             readonly: boolean;
-            /** @description gmem: a KVM_MEM_GUEST_MEMFD memslot; view: a plain memslot over gmemd's mapping */
+            /**
+             * @description gmem: a KVM_MEM_GUEST_MEMFD memslot; view: a plain memslot over gmemd's mapping
+             * @enum {string}
+             */
             kind: "gmem" | "view";
+            /** @enum {string} */
             state: "active" | "deleted" | "lost";
             /** Format: date-time */
             createdAt: string;
@@ -718,21 +764,22 @@ export interface components {
         };
         CreateVmRequest: {
             name: string;
-            /** @description Free-form key/value labels */
+            /** @description Free-form key/value labels: at most 32, keys up to 63 characters, values up to 255 */
             labels?: {
                 [key: string]: string;
             };
         };
         CreateInodeRequest: {
+            /** @description The owner VM id */
             ownerVmId: string;
-            /** @description Bytes; a positive multiple of 4096, at most 1099511627776 (1 TiB) */
+            /** @description Bytes; a positive multiple of 4096, at most 1099511627776 (1 TiB) and within the memory budget (409 quota.memory; GET /v1/host limits) */
             size: number;
             /**
              * @description MMAP|INIT_SHARED: other VMs can view it
              * @default true
              */
             shareable?: boolean;
-            /** @description Free-form key/value labels */
+            /** @description Free-form key/value labels: at most 32, keys up to 63 characters, values up to 255 */
             labels?: {
                 [key: string]: string;
             };
@@ -759,7 +806,77 @@ export interface components {
             /** @description Memslot id; the lowest free one when absent */
             slot?: number;
         };
+        /** @description Quotas and limits in force; each is set by its GMEMD_* variable */
+        Limits: {
+            nofileSoft: number | null;
+            nofileHard: number | null;
+            /** @description KVM_CAP_NR_MEMSLOTS */
+            memslotsPerVm: number;
+            /** @description Bytes of all live inodes together (409 quota.memory). GMEMD_MEMORY_BUDGET_BYTES; default 50% of the host's memory */
+            memoryBudgetBytes: number;
+            /** @description Active VMs (409 quota.vms). GMEMD_MAX_VMS; default 1024 */
+            maxVms: number;
+            /** @description Live inodes (409 quota.inodes). GMEMD_MAX_INODES; default 4096 */
+            maxInodes: number;
+            /** @description Active bindings of one VM (409 quota.bindings). GMEMD_MAX_BINDINGS_PER_VM; default KVM_CAP_NR_MEMSLOTS - 1 (one slot is the probe's); also the maximum */
+            maxBindingsPerVm: number;
+            /** @description Requests per minute per token, or per client address without one (429 rate.limited with Retry-After); 0: off. GMEMD_RATE_LIMIT_PER_MINUTE; default 6000 */
+            rateLimitPerMinute: number;
+            /** @description Time to receive a request's headers. GMEMD_HEADERS_TIMEOUT_MS; default 10000 (10 s) */
+            headersTimeoutMs: number;
+            /** @description Time to receive a whole request, headers and body (408 after it). GMEMD_REQUEST_TIMEOUT_MS; default 30000 (30 s) */
+            requestTimeoutMs: number;
+            /** @description An idle connection is closed after this. GMEMD_CONNECTION_TIMEOUT_MS; default 300000 (5 min) */
+            connectionTimeoutMs: number;
+            /** @description An Idempotency-Key reply is replayed for this long, then forgotten. GMEMD_IDEMPOTENCY_TTL_SECONDS; default 86400 (24 h) */
+            idempotencyTtlSeconds: number;
+            /** @description GET /v1/host/scan stops reading /proc after this (truncated: true). GMEMD_HOST_SCAN_DEADLINE_MS; default 5000 (5 s) */
+            hostScanDeadlineMs: number;
+            /** @description A reconcile's memslot sweep (sweepSlots) stops probing after this (sweepTruncated: true). GMEMD_SWEEP_DEADLINE_MS; default 10000 (10 s) */
+            memslotSweepDeadlineMs: number;
+            /** @description The largest inode accepted now: the memory budget, at most 1 TiB */
+            maxInodeSizeBytes: number;
+            /** @description Each limit's default on this host (in force when its variable is unset) */
+            defaults: {
+                /** @description Bytes of all live inodes together (409 quota.memory). GMEMD_MEMORY_BUDGET_BYTES; default 50% of the host's memory */
+                memoryBudgetBytes: number;
+                /** @description Active VMs (409 quota.vms). GMEMD_MAX_VMS; default 1024 */
+                maxVms: number;
+                /** @description Live inodes (409 quota.inodes). GMEMD_MAX_INODES; default 4096 */
+                maxInodes: number;
+                /** @description Active bindings of one VM (409 quota.bindings). GMEMD_MAX_BINDINGS_PER_VM; default KVM_CAP_NR_MEMSLOTS - 1 (one slot is the probe's); also the maximum */
+                maxBindingsPerVm: number;
+                /** @description Requests per minute per token, or per client address without one (429 rate.limited with Retry-After); 0: off. GMEMD_RATE_LIMIT_PER_MINUTE; default 6000 */
+                rateLimitPerMinute: number;
+                /** @description Time to receive a request's headers. GMEMD_HEADERS_TIMEOUT_MS; default 10000 (10 s) */
+                headersTimeoutMs: number;
+                /** @description Time to receive a whole request, headers and body (408 after it). GMEMD_REQUEST_TIMEOUT_MS; default 30000 (30 s) */
+                requestTimeoutMs: number;
+                /** @description An idle connection is closed after this. GMEMD_CONNECTION_TIMEOUT_MS; default 300000 (5 min) */
+                connectionTimeoutMs: number;
+                /** @description An Idempotency-Key reply is replayed for this long, then forgotten. GMEMD_IDEMPOTENCY_TTL_SECONDS; default 86400 (24 h) */
+                idempotencyTtlSeconds: number;
+                /** @description GET /v1/host/scan stops reading /proc after this (truncated: true). GMEMD_HOST_SCAN_DEADLINE_MS; default 5000 (5 s) */
+                hostScanDeadlineMs: number;
+                /** @description A reconcile's memslot sweep (sweepSlots) stops probing after this (sweepTruncated: true). GMEMD_SWEEP_DEADLINE_MS; default 10000 (10 s) */
+                memslotSweepDeadlineMs: number;
+            };
+            /** @description Fixed lengths and sizes of the API (ids, names, labels, page sizes, body) */
+            wire: {
+                idMaxLength: number;
+                idPattern: string;
+                nameMaxLength: number;
+                labelsMax: number;
+                labelKeyMaxLength: number;
+                labelValueMaxLength: number;
+                pageLimitMax: number;
+                pageLimitDefault: number;
+                bodyLimitBytes: number;
+                idempotencyKeyMaxLength: number;
+            };
+        };
         Host: {
+            /** @enum {string} */
             backend: "native" | "simulated";
             capabilities: {
                 /** @description KVM_CAP_GUEST_MEMFD */
@@ -785,11 +902,7 @@ export interface components {
             operations: {
                 [key: string]: boolean;
             };
-            limits: {
-                nofileSoft: number | null;
-                nofileHard: number | null;
-                memslotsPerVm: number;
-            };
+            limits: components["schemas"]["Limits"];
             memory: {
                 hostTotalBytes: number | null;
                 unevictableBytes: number | null;
@@ -815,6 +928,7 @@ export interface components {
             status: string;
         };
         ShareRequest: {
+            /** @description The grantee VM id */
             vmId: string;
             permissions: ("read" | "write" | "allocate" | "share")[];
         };
@@ -822,6 +936,7 @@ export interface components {
             permissions: ("read" | "write" | "allocate" | "share")[];
         };
         DonateRequest: {
+            /** @description The recipient VM id */
             vmId: string;
         };
         Donation: {
@@ -842,7 +957,10 @@ export interface components {
         ProbeResult: {
             vmId: string;
             gpa: number;
-            /** @description value: the guest read `value`; write_trapped: its write exited to the host as MMIO (read-only memslot) and memory kept `value`; unmapped: no memslot backs gpa; fault: KVM_RUN failed with errno */
+            /**
+             * @description value: the guest read `value`; write_trapped: its write exited to the host as MMIO (read-only memslot) and memory kept `value`; unmapped: no memslot backs gpa; fault: KVM_RUN failed with errno
+             * @enum {string}
+             */
             outcome: "value" | "write_trapped" | "unmapped" | "fault";
             value?: number;
             wrote?: boolean;
@@ -871,7 +989,9 @@ export interface components {
             id: string;
             sourceVmId: string;
             targetVmId: string;
+            /** @enum {string} */
             kind: "migration" | "handover";
+            /** @enum {string} */
             state: "prepared" | "committed" | "aborted";
             plan: components["schemas"]["MigrationPlan"];
             /** Format: date-time */
@@ -884,7 +1004,9 @@ export interface components {
             nextCursor: string | null;
         };
         CreateMigrationRequest: {
+            /** @description The source VM id */
             sourceVmId: string;
+            /** @description The target VM id */
             targetVmId: string;
         };
         /** @description One chain entry. hash = SHA-256(prevHash ‖ JCS({seq, time (epoch ms), actor, action, outcome, requestId, vmId, inodeId, fileId, bindingId, migrationId, errorCode, errno, operation, details: JCS(details)})) */
@@ -894,6 +1016,7 @@ export interface components {
             time: string;
             actor: string;
             action: string;
+            /** @enum {string} */
             outcome: "ok" | "denied" | "failed";
             requestId: string | null;
             vmId: string | null;
@@ -914,6 +1037,7 @@ export interface components {
         AccessHolder: {
             vmId: string;
             fileId: string;
+            /** @enum {string} */
             role: "owner" | "grantee";
             permissions: ("read" | "write" | "allocate" | "share")[];
             from: {
@@ -930,8 +1054,10 @@ export interface components {
         ExposedFile: {
             fileId: string;
             vmId: string;
+            /** @enum {string} */
             role: "owner" | "grantee";
             permissions: ("read" | "write" | "allocate" | "share")[];
+            /** @enum {string} */
             state: "open" | "pending";
             grantedByFileId: string | null;
             /**
@@ -946,6 +1072,7 @@ export interface components {
             shareable: boolean;
             ownerVmId: string;
             originVmId: string;
+            /** @enum {string} */
             originVmState: "active" | "destroyed" | "lost";
             findings: ("multi_vm" | "write_shared" | "grant_of_grant" | "origin_gone")[];
             vmIds: string[];
@@ -956,6 +1083,7 @@ export interface components {
             /** Format: date-time */
             time: string;
             actor: string;
+            /** @enum {string} */
             action: "inode.create" | "file.donate" | "file.migrate";
             fromVmId: string | null;
             toVmId: string | null;
@@ -972,6 +1100,7 @@ export interface components {
             headHash?: string;
             /** @description The first seq that does not verify */
             firstBadSeq?: number;
+            /** @enum {string} */
             reason?: "seq_gap" | "seq_unexpected" | "prev_hash_mismatch" | "hash_mismatch" | "unreadable_row" | "checkpoint_mac_invalid" | "checkpoint_hash_mismatch" | "checkpoint_event_missing";
             message?: string;
             checkpoints: {
@@ -1010,6 +1139,7 @@ export interface components {
         StartupReconcile: {
             /** Format: date-time */
             at: string;
+            /** @enum {string} */
             cause: "startup" | "handover" | "repair";
             intents: {
                 intentId: string;
@@ -1030,6 +1160,7 @@ export interface components {
             } | null;
         };
         DriftItem: {
+            /** @enum {string} */
             kind: "vm_fd_missing" | "vm_fd_unexpected" | "gmem_fd_missing" | "gmem_fd_unexpected" | "inode_number_mismatch" | "mapping_missing" | "mapping_unexpected" | "file_orphaned" | "memslot_missing" | "memslot_unexpected" | "memslot_mismatch" | "intent_open";
             message: string;
             repairable: boolean;
@@ -1043,8 +1174,12 @@ export interface components {
             ino?: number;
         };
         RepairOutcome: {
+            /** @enum {string} */
             kind: "vm_fd_missing" | "vm_fd_unexpected" | "gmem_fd_missing" | "gmem_fd_unexpected" | "inode_number_mismatch" | "mapping_missing" | "mapping_unexpected" | "file_orphaned" | "memslot_missing" | "memslot_unexpected" | "memslot_mismatch" | "intent_open";
-            /** @description skipped: an open intent (revoke, narrow, donate, destroy, migration commit) is removing this memslot, so it is not re-created */
+            /**
+             * @description skipped: an open intent (revoke, narrow, donate, destroy, migration commit) is removing this memslot, so it is not re-created
+             * @enum {string}
+             */
             action: "recreated" | "deleted" | "marked_lost" | "skipped";
             ok: boolean;
             reason?: string;
@@ -1084,6 +1219,8 @@ export interface components {
             lost: components["schemas"]["LostObjects"];
             /** @description What still differs after repair */
             remaining: components["schemas"]["DriftItem"][];
+            /** @description With sweepSlots: the sweep stopped at its deadline (GMEMD_SWEEP_DEADLINE_MS), so some VMs' slot ids were not all probed */
+            sweepTruncated: boolean;
             startup?: components["schemas"]["StartupReconcile"];
         };
         /** @description kvm-vm / kvm-gmem fds and guest_memfd mappings of every process, from /proc */
@@ -1099,6 +1236,7 @@ export interface components {
                 self: boolean;
                 fds: {
                     fd: number;
+                    /** @enum {string} */
                     kind: "kvm-vm" | "kvm-gmem";
                     ino: number | null;
                     /** @description held by gmemd (its pid, a handle in its registry) */
@@ -1121,6 +1259,11 @@ export interface components {
                 fds: number;
                 mappings: number;
             };
+            /** @description The scan stopped at its deadline (GMEMD_HOST_SCAN_DEADLINE_MS); `skipped` processes were not read */
+            truncated: boolean;
+            /** @description Processes not read because the deadline passed */
+            skipped: number;
+            deadlineMs: number;
         };
         HandoverRequest: {
             /**
@@ -1141,10 +1284,79 @@ export interface components {
             migrations: string[];
             durationMs: number;
         };
+        CreateTokenRequest: {
+            name: string;
+            /**
+             * @description admin: everything; operator: VMs, memory, sharing, migrations, probe and every read; auditor: reads and the audit API
+             * @enum {string}
+             */
+            role: "admin" | "operator" | "auditor";
+        };
+        /** @description A bearer token, without its secret */
+        Token: {
+            /** @description a tok_… id */
+            id: string;
+            name: string;
+            /**
+             * @description admin: everything; operator: VMs, memory, sharing, migrations, probe and every read; auditor: reads and the audit API
+             * @enum {string}
+             */
+            role: "admin" | "operator" | "auditor";
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            revokedAt: string | null;
+        };
+        IssuedToken: {
+            /** @description a tok_… id */
+            id: string;
+            name: string;
+            /**
+             * @description admin: everything; operator: VMs, memory, sharing, migrations, probe and every read; auditor: reads and the audit API
+             * @enum {string}
+             */
+            role: "admin" | "operator" | "auditor";
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The secret, shown only in this response: send it as Authorization: Bearer <token> */
+            token: string;
+        };
+        TokenList: {
+            items: components["schemas"]["Token"][];
+        };
     };
     responses: {
         /** @description An error not listed for this operation (RFC 9457 problem details with a stable code) */
         Problem: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Rate limited (rate.limited): this token's requests per minute are used up (GMEMD_RATE_LIMIT_PER_MINUTE) */
+        TooManyRequests: {
+            headers: {
+                /** @description Seconds until the window ends */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description No valid bearer token */
+        Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The token's role does not allow this operation (audited as denied), or the file's permissions do not */
+        Forbidden: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1178,6 +1390,9 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1199,6 +1414,7 @@ export interface operations {
                     "application/json": Record<string, never>;
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1220,6 +1436,9 @@ export interface operations {
                     "application/json": components["schemas"]["Host"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description Not available now (starting, handing over, backend missing); retryable when so marked */
             503: {
                 headers: {
@@ -1315,6 +1534,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1357,6 +1579,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description The object's state does not allow this now (overlap, in use, already done) */
             409: {
                 headers: {
@@ -1375,6 +1599,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Not available now (starting, handing over, backend missing); retryable when so marked */
             503: {
                 headers: {
@@ -1392,6 +1617,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A VM id */
                 vmId: string;
             };
             cookie?: never;
@@ -1407,6 +1633,8 @@ export interface operations {
                     "application/json": components["schemas"]["VmDetail"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -1416,6 +1644,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1424,6 +1653,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A VM id */
                 vmId: string;
             };
             cookie?: never;
@@ -1439,6 +1669,8 @@ export interface operations {
                     "application/json": components["schemas"]["VmDestroyed"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -1457,6 +1689,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1466,6 +1699,7 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from a previous page */
                 cursor?: string;
+                /** @description The owner VM id */
                 ownerVmId?: string;
                 state?: "live" | "released" | "lost";
             };
@@ -1493,6 +1727,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1534,6 +1771,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -1561,6 +1800,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Not available now (starting, handing over, backend missing); retryable when so marked */
             503: {
                 headers: {
@@ -1587,6 +1827,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An inode id */
                 inodeId: string;
             };
             cookie?: never;
@@ -1602,6 +1843,8 @@ export interface operations {
                     "application/json": components["schemas"]["InodeDetail"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -1611,6 +1854,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1620,7 +1864,9 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from a previous page */
                 cursor?: string;
+                /** @description A VM id */
                 vmId?: string;
+                /** @description An inode id */
                 inodeId?: string;
                 state?: "open" | "pending" | "closed" | "lost";
             };
@@ -1648,6 +1894,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1656,6 +1905,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -1671,6 +1921,8 @@ export interface operations {
                     "application/json": components["schemas"]["File"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -1680,6 +1932,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1688,6 +1941,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -1723,6 +1977,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -1750,6 +2006,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1758,6 +2015,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -1792,15 +2050,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role, or the file's permissions, do not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -1828,6 +2079,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description The kernel or host has no memory left for this */
             507: {
                 headers: {
@@ -1845,6 +2097,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -1879,15 +2132,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role, or the file's permissions, do not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -1915,6 +2161,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -1923,6 +2170,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -1958,15 +2206,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role, or the file's permissions, do not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -1994,6 +2235,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2003,8 +2245,11 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from a previous page */
                 cursor?: string;
+                /** @description A VM id */
                 vmId?: string;
+                /** @description A file id */
                 fileId?: string;
+                /** @description An inode id */
                 inodeId?: string;
                 state?: "active" | "deleted" | "lost";
             };
@@ -2032,6 +2277,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2040,6 +2288,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A binding id */
                 bindingId: string;
             };
             cookie?: never;
@@ -2055,6 +2304,8 @@ export interface operations {
                     "application/json": components["schemas"]["Binding"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -2073,6 +2324,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2081,6 +2333,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -2117,15 +2370,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role, or the file's permissions, do not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -2144,6 +2390,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2152,6 +2399,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -2167,6 +2415,8 @@ export interface operations {
                     "application/json": components["schemas"]["Closed"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -2185,6 +2435,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2193,6 +2444,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A file id */
                 fileId: string;
             };
             cookie?: never;
@@ -2226,6 +2478,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -2244,6 +2498,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2252,6 +2507,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A VM id */
                 vmId: string;
             };
             cookie?: never;
@@ -2286,6 +2542,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -2313,6 +2571,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2323,6 +2582,7 @@ export interface operations {
                 /** @description Opaque cursor from a previous page */
                 cursor?: string;
                 state?: "prepared" | "committed" | "aborted";
+                /** @description A VM id */
                 vmId?: string;
             };
             header?: never;
@@ -2349,6 +2609,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2389,6 +2652,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -2416,6 +2681,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2424,6 +2690,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A migration id */
                 migrationId: string;
             };
             cookie?: never;
@@ -2439,6 +2706,8 @@ export interface operations {
                     "application/json": components["schemas"]["Migration"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -2448,6 +2717,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2456,6 +2726,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A migration id */
                 migrationId: string;
             };
             cookie?: never;
@@ -2471,6 +2742,8 @@ export interface operations {
                     "application/json": components["schemas"]["Migration"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -2498,6 +2771,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2506,6 +2780,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A migration id */
                 migrationId: string;
             };
             cookie?: never;
@@ -2521,6 +2796,8 @@ export interface operations {
                     "application/json": components["schemas"]["Migration"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -2539,6 +2816,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2548,9 +2826,13 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from a previous page */
                 cursor?: string;
+                /** @description An action, e.g. inode.create */
                 action?: string;
+                /** @description A VM id */
                 vmId?: string;
+                /** @description An inode id */
                 inodeId?: string;
+                /** @description A file id */
                 fileId?: string;
                 outcome?: "ok" | "denied" | "failed";
                 /** @description Events at or after this time */
@@ -2584,6 +2866,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2593,6 +2878,7 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from a previous page */
                 cursor?: string;
+                /** @description An inode id */
                 inodeId: string;
                 /** @description The instant; exactly one of at and atSeq */
                 at?: string;
@@ -2623,6 +2909,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -2632,6 +2920,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2667,6 +2956,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2679,6 +2971,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description An inode id */
                 inodeId: string;
             };
             cookie?: never;
@@ -2703,6 +2996,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description A named object does not exist */
             404: {
                 headers: {
@@ -2712,6 +3007,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2733,6 +3029,9 @@ export interface operations {
                     "application/json": components["schemas"]["VerifyReport"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2770,6 +3069,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };
@@ -2809,6 +3111,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description Not available now (starting, handing over, backend missing); retryable when so marked */
             503: {
                 headers: {
@@ -2839,6 +3144,9 @@ export interface operations {
                     "application/json": components["schemas"]["HostScan"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description Not available now (starting, handing over, backend missing); retryable when so marked */
             503: {
                 headers: {
@@ -2887,6 +3195,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description The object's state does not allow this now (overlap, in use, already done) */
             409: {
                 headers: {
@@ -2896,6 +3206,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description The service failed */
             500: {
                 headers: {
@@ -2914,6 +3225,126 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    createToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "ci-operator",
+                 *       "role": "operator"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssuedToken"];
+                };
+            };
+            /** @description The request is malformed (validation failed); nothing changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The object's state does not allow this now (overlap, in use, already done) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    revokeToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tokenId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A bearer token, without its secret */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Token"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description A named object does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object's state does not allow this now (overlap, in use, already done) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
     };

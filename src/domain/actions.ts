@@ -16,6 +16,10 @@ export const ACTIONS = [
   'migration.prepare', 'migration.commit', 'migration.abort',
   'reconcile.lost', 'reconcile.drift', 'reconcile.repair', 'reconcile.intent',
   'handover.start', 'handover.adopt',
+  // token.create / token.revoke: details {tokenId, name, role}; never the secret.
+  'token.create', 'token.revoke',
+  // A read refused for the caller's role (a refused mutation is denied under its own action): details {operation, method, url}.
+  'access.denied',
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];

@@ -18,7 +18,10 @@ export type ErrorCode =
   | 'migration.not_prepared' | 'migration.nothing_to_move'
   | 'probe.out_of_range' | 'probe.no_code_page'
   | 'audit.cursor_invalid' | 'audit.checkpoint_mismatch'
+  | 'quota.memory' | 'quota.vms' | 'quota.inodes' | 'quota.bindings' | 'rate.limited'
   | 'handover.private_inodes' | 'handover.in_progress' | 'handover.unavailable' | 'handover.failed' | 'service.unavailable'
+  | 'auth.required' | 'auth.invalid' | 'auth.forbidden'
+  | 'token.not_found' | 'token.name_taken' | 'token.revoked' | 'token.last_admin'
   | 'kernel.unavailable' | 'request.route_not_found' | 'internal.error'
   | `kernel.${Lowercase<ErrnoName>}`;
 

@@ -5,6 +5,8 @@ import Fastify, { type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { ServerOptions as HttpsOptions } from 'node:https';
 import type { ServiceContext } from '../services/context.js';
 import { Problem } from './schemas/common.js';
 import { RESOURCE_SCHEMAS } from './schemas/resource-schemas.js';
@@ -12,6 +14,8 @@ import { HOST_SCHEMAS } from './schemas/host-schemas.js';
 import { SHARING_SCHEMAS } from './schemas/sharing-schemas.js';
 import { AUDIT_SCHEMAS } from './schemas/audit-schemas.js';
 import { RECONCILE_SCHEMAS } from './schemas/reconcile-schemas.js';
+import { TOKEN_SCHEMAS } from './schemas/token-schemas.js';
+import { registerAuth } from './auth/authenticate.js';
 import { IN_PROCESS_LIFECYCLE, type Lifecycle } from '../lifecycle/lifecycle.js';
 import { registerHandoverGate } from './handover-gate.js';
 import { validatorCompiler } from './validation.js';
@@ -20,6 +24,8 @@ import { registerIdempotency } from './idempotency.js';
 import { registerErrorHandling } from './error-handling.js';
 import { registerMetrics } from './metrics.js';
 import { registerDocs } from './docs.js';
+import { registerRateLimit } from './rate-limit.js';
+import { WIRE, type Limits } from '../domain/limits.js';
 import { shapeDocument } from './openapi-shape.js';
 import hostRoutes from './routes/host-routes.js';
 import vmRoutes from './routes/vm-routes.js';
@@ -31,6 +37,7 @@ import migrationRoutes from './routes/migration-routes.js';
 import auditRoutes from './routes/audit-routes.js';
 import reconcileRoutes from './routes/reconcile-routes.js';
 import adminRoutes from './routes/admin-routes.js';
+import tokenRoutes from './routes/token-routes.js';
 
 export interface ServiceInfo { version: string; startedAt: number; dbPath: string }
 
@@ -44,20 +51,35 @@ export interface AppDeps {
   lifecycle?: Lifecycle;
   /** GMEMD_AUDIT_KEY: verify checks checkpoint MACs with it. */
   auditKey?: string | null;
+  /** Rate limit and timeouts (GMEMD_*, src/server.ts); absent: those of ctx.limits. */
+  http?: Pick<Limits, 'rateLimitPerMinute' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'connectionTimeoutMs'>;
+  /** TLS key and certificate (GMEMD_TLS_KEY, GMEMD_TLS_CERT): the server speaks HTTPS. */
+  https?: Pick<HttpsOptions, 'key' | 'cert'> | null;
 }
 
-export const NAMED_SCHEMAS = [Problem, ...RESOURCE_SCHEMAS, ...HOST_SCHEMAS, ...SHARING_SCHEMAS, ...AUDIT_SCHEMAS, ...RECONCILE_SCHEMAS];
+export const NAMED_SCHEMAS = [Problem, ...RESOURCE_SCHEMAS, ...HOST_SCHEMAS, ...SHARING_SCHEMAS, ...AUDIT_SCHEMAS, ...RECONCILE_SCHEMAS, ...TOKEN_SCHEMAS];
 
 export async function buildApp(deps: AppDeps) {
+  const http = deps.http ?? deps.ctx.limits;
   const app = Fastify({
     logger: deps.logger ?? false,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
-    bodyLimit: 64 * 1024,
+    ...(deps.https ? { https: deps.https } : {}),
+    // A client's X-Request-Id is kept only when it is short and of a safe alphabet: it goes
+    // into every event, log line and reply of the request.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
+    bodyLimit: WIRE.bodyLimitBytes,
     // A request that arrives while the server closes is still routed: after a handover the
     // gate answers it (reads served, writes a retryable problem+json), not a bare 503.
     return503OnClosing: false,
+    // A client that is slow to send its request (slowloris) or idles on a connection is cut off.
+    requestTimeout: http.requestTimeoutMs,
+    connectionTimeout: http.connectionTimeoutMs,
+    // Node looks for expired header and request timers only this often (30 s by default),
+    // which would let a 10 s headers timeout run to 40 s.
+    http: { connectionsCheckingInterval: Math.min(5000, http.headersTimeoutMs) },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.server.headersTimeout = http.headersTimeoutMs;
 
   const service = deps.service ?? { version: '0.1.0', startedAt: Date.now(), dbPath: deps.ctx.store.ledger.path };
   app.decorate('gmemd', { ctx: deps.ctx, service, ready: deps.ready ?? (() => true), lifecycle: deps.lifecycle ?? IN_PROCESS_LIFECYCLE });
@@ -71,8 +93,11 @@ export async function buildApp(deps: AppDeps) {
       },
       tags: [
         { name: 'host' }, { name: 'vms' }, { name: 'inodes' }, { name: 'files' }, { name: 'bindings' },
-        { name: 'migrations' }, { name: 'audit' }, { name: 'reconcile' }, { name: 'admin' },
+        { name: 'migrations' }, { name: 'audit' }, { name: 'reconcile' }, { name: 'admin' }, { name: 'tokens' },
       ],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A token from POST /v1/tokens, or admin.token beside the ledger' } } },
+      // Every operation needs a token unless it says `security: []` (health, the contract).
+      security: [{ bearer: [] }],
     },
     // Schemas registered with addSchema become components named by their $id.
     transformObject: shapeDocument,
@@ -87,7 +112,11 @@ export async function buildApp(deps: AppDeps) {
     reply.header('x-request-id', req.id);
     done(null, payload);
   });
+  // Before any route is added: it classifies each route as it is registered.
+  registerAuth(app);
   registerErrorHandling(app);
+  // Before every route is added: the limiter hooks each route as it is registered.
+  await registerRateLimit(app, http.rateLimitPerMinute);
   registerHandoverGate(app);
   registerIdempotency(app, deps.ctx.store);
   registerMetrics(app, deps.ctx);
@@ -103,7 +132,15 @@ export async function buildApp(deps: AppDeps) {
   await app.register(auditRoutes, { auditKey: deps.auditKey ?? null });
   await app.register(reconcileRoutes);
   await app.register(adminRoutes);
+  await app.register(tokenRoutes);
   return app;
+}
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
 }
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
@@ -115,5 +152,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The audit action of a mutating route: a request refused by validation is audited under it. */
     action?: import('../domain/actions.js').Action;
+    /** false: the reply is not stored for Idempotency-Key replays (it carries a secret). */
+    replay?: boolean;
   }
 }

@@ -5,6 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { sendProblem } from './problem.js';
 import { callerOf } from './caller.js';
 import { deny } from '../services/pipeline/run.js';
+import type { ProblemError } from './rate-limit.js';
 
 export function registerErrorHandling(app: FastifyInstance) {
   app.setNotFoundHandler((req, reply) =>
@@ -12,6 +13,9 @@ export function registerErrorHandling(app: FastifyInstance) {
 
   app.setErrorHandler((error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     const status = error.statusCode ?? 500;
+    // A refusal a plugin raised with its own problem (the rate limiter's 429, rate-limit.ts).
+    const own = (error as Partial<ProblemError>).problem;
+    if (own && status < 500) return sendProblem(req, reply, own, status);
     if (status < 500) {
       const message = error.validation ? `${error.validationContext ?? 'request'}${error.message.replace(/^(body|querystring|params|headers)/, '')}` : error.message;
       const action = req.routeOptions.config?.action;

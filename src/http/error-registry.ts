@@ -21,8 +21,11 @@ const STATUS: Record<NonKernel, number> = {
   'migration.not_prepared': 409, 'migration.nothing_to_move': 422,
   'probe.out_of_range': 422, 'probe.no_code_page': 409,
   'audit.cursor_invalid': 400, 'audit.checkpoint_mismatch': 409,
+  'quota.memory': 409, 'quota.vms': 409, 'quota.inodes': 409, 'quota.bindings': 409, 'rate.limited': 429,
   'handover.private_inodes': 409, 'handover.in_progress': 503, 'handover.unavailable': 409, 'handover.failed': 500,
   'service.unavailable': 503,
+  'auth.required': 401, 'auth.invalid': 401, 'auth.forbidden': 403,
+  'token.not_found': 404, 'token.name_taken': 409, 'token.revoked': 409, 'token.last_admin': 409,
   'request.route_not_found': 404, 'internal.error': 500,
 };
 

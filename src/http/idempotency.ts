@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Store } from '../store/store.js';
 import { sendProblem } from './problem.js';
+import { WIRE } from '../domain/limits.js';
 
 const fingerprint = (req: FastifyRequest) =>
   createHash('sha256').update(req.method).update(req.routeOptions.url ?? req.url).update(req.url)
@@ -20,18 +21,27 @@ export function idempotencyOf(req: FastifyRequest): { key: string; fingerprint: 
 /** The runner stored this request's reply with its change: nothing left to store on send. */
 export function markStored(req: FastifyRequest): void { stored.add(req); }
 
+/** How often expired records are deleted (they are ignored on lookup as soon as they expire). */
+const PRUNE_EVERY_MS = 3600_000;
+
 export function registerIdempotency(app: FastifyInstance, store: Store) {
   const inFlight = new Set<string>();
+  const pruner = setInterval(() => {
+    try { store.idempotency.prune(); } catch (e) { app.log.warn({ err: e }, 'pruning expired idempotency records failed'); }
+  }, PRUNE_EVERY_MS).unref();
+  app.addHook('onClose', (_app, done) => { clearInterval(pruner); done(); });
   const keyOf = (req: FastifyRequest) => {
     const k = req.headers['idempotency-key'];
+    // A route whose reply holds a secret (a new token) is never stored, so never replayed.
+    if (req.routeOptions.config?.replay === false) return undefined;
     return req.method === 'POST' && typeof k === 'string' && k.length > 0 ? k : undefined;
   };
 
   app.addHook('preHandler', (req, reply, done) => {
     const key = keyOf(req);
     if (!key) return done();
-    if (key.length > 255) {
-      sendProblem(req, reply, { code: 'request.invalid', message: 'Idempotency-Key is longer than 255 characters' });
+    if (key.length > WIRE.idempotencyKeyMaxLength) {
+      sendProblem(req, reply, { code: 'request.invalid', message: `Idempotency-Key is longer than ${WIRE.idempotencyKeyMaxLength} characters` });
       return;
     }
     const stored = store.idempotency.get(key);

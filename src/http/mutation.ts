@@ -26,7 +26,10 @@ export async function mutate<T, J>(req: FastifyRequest, reply: FastifyReply, use
       const st = r.ok ? status : statusFor(r.error.code);
       const payload = r.ok ? map(r.value as T) : problemBody(req, r.error, st);
       reply.code(st);
-      return { status: st, body: String(reply.serialize(payload)) };
+      // A problem's response schema is registered under its content type, which reply.serialize
+      // cannot pass (it found a map, not a function: a 500 for every refusal under a key).
+      // Problem allows any member, so plain JSON is what its serializer would send.
+      return { status: st, body: r.ok ? String(reply.serialize(payload)) : JSON.stringify(payload) };
     },
   };
   const caller: Caller = slot ? { ...base, reply: slot } : base;

@@ -21,6 +21,7 @@ const TAGS: Record<string, string> = {
 
 const PROBLEM_SCHEMA = { $ref: '#/components/schemas/Problem' };
 const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: PROBLEM_SCHEMA } } });
+const RATE_EXEMPT = new Set(['/livez', '/readyz']);
 const METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace']);
 
 export function shapeDocument(input: { openapiObject: Partial<Json> } | { swaggerObject: Partial<Json> }): Json {
@@ -34,15 +35,19 @@ export function shapeDocument(input: { openapiObject: Partial<Json> } | { swagge
   doc.components.responses = {
     ...doc.components.responses,
     Problem: problemResponse('An error not listed for this operation (RFC 9457 problem details with a stable code)'),
+    TooManyRequests: { ...problemResponse('Rate limited (rate.limited): this token\'s requests per minute are used up (GMEMD_RATE_LIMIT_PER_MINUTE)'),
+      headers: { 'Retry-After': { description: 'Seconds until the window ends', schema: { type: 'integer', minimum: 0 } } } },
     ...(anySecured ? {
       Unauthorized: problemResponse('No valid bearer token'),
       Forbidden: problemResponse('The token\'s role does not allow this operation (audited as denied), or the file\'s permissions do not'),
     } : {}),
   };
-  for (const item of Object.values<Json>(doc.paths ?? {})) {
+  for (const [path, item] of Object.entries<Json>(doc.paths ?? {})) {
     for (const [method, op] of Object.entries<Json>(item)) {
       if (!METHODS.has(method)) continue;
       op.responses ??= {};
+      // Every route but the probes is rate limited (src/http/rate-limit.ts).
+      if (!RATE_EXEMPT.has(path)) op.responses['429'] ??= { $ref: '#/components/responses/TooManyRequests' };
       // A service without any security scheme says so on each operation: no credentials needed.
       if (!doc.components.securitySchemes && !doc.security) op.security ??= [];
       if (secured(op)) {

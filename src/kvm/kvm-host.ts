@@ -85,10 +85,15 @@ export interface KvmHost {
 
   /** KVM_CREATE_VM(type); returns the VM fd. */
   createVm(type: number): KResult<number>;
+  /** The same off the event loop: KVM_CREATE_VM allocates the VM (about a millisecond). */
+  createVmAsync(type: number): Promise<KResult<number>>;
   /** KVM_CREATE_GUEST_MEMFD on a VM fd; returns the new gmem fd. */
   createGuestMemfd(vmFd: number, size: bigint, flags: bigint): KResult<number>;
   /** KVM_SET_USER_MEMORY_REGION2; memorySize 0 deletes the slot. */
   setUserMemoryRegion2(vmFd: number, region: MemoryRegion): KResult<void>;
+  /** The same call without blocking the event loop: the kernel may sleep in it for
+   *  milliseconds (an SRCU grace period per memslot change), while other requests are served. */
+  setUserMemoryRegion2Async(vmFd: number, region: MemoryRegion): Promise<KResult<void>>;
 
   fstat(fd: number): KResult<FileStat>;
   fallocate(fd: number, mode: number, offset: bigint, length: bigint): KResult<void>;

@@ -27,15 +27,29 @@ export function memslotExists(kvm: KvmHost, vmFd: number, slot: number): KResult
 
 /** Every slot id that exists in the VM, by probing each id (about 1 µs each on the real kernel). */
 export function listMemslots(kvm: KvmHost, vmFd: number, limit = KVM_USER_MEM_SLOTS): KResult<number[]> {
+  const r = sweepMemslots(kvm, vmFd, () => false, limit);
+  return r.ok ? kok(r.value.slots) : r;
+}
+
+/** How many probes run between two looks at the deadline. */
+const CHECK_EVERY = 256;
+
+/**
+ * listMemslots bounded in time: stops once `expired()` says so (looked at every 256 probes)
+ * and says whether every id was probed.
+ */
+export function sweepMemslots(kvm: KvmHost, vmFd: number, expired: () => boolean, limit = KVM_USER_MEM_SLOTS): KResult<{ slots: number[]; complete: boolean }> {
   const vm = kvm.checkExtension(CAP.NR_MEMSLOTS, vmFd);
   if (!vm.ok) return vm;
   const found: number[] = [];
-  for (let slot = 0; slot < Math.min(limit, vm.value || KVM_USER_MEM_SLOTS); slot++) {
+  const end = Math.min(limit, vm.value || KVM_USER_MEM_SLOTS);
+  for (let slot = 0; slot < end; slot++) {
+    if (slot % CHECK_EVERY === 0 && expired()) return kok({ slots: found, complete: false });
     const r = probeSlot(kvm, vmFd, slot);
     if (!r.ok) return r;
     if (r.value) found.push(slot);
   }
-  return kok(found);
+  return kok({ slots: found, complete: true });
 }
 
 function probeSlot(kvm: KvmHost, vmFd: number, slot: number): KResult<boolean> {

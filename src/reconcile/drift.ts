@@ -5,7 +5,7 @@
 // Read-only: it reports each difference with its kind; repair.ts acts on them.
 import type { HeldFd, MemoryRegion } from '../kvm/kvm-host.js';
 import { MEM } from '../kvm/uapi.js';
-import { listMemslots, memslotExists } from '../kvm/memslot-probe.js';
+import { memslotExists, sweepMemslots } from '../kvm/memslot-probe.js';
 import type { BindingRow, FileRow } from '../store/rows.js';
 import type { ServiceContext } from '../services/context.js';
 import { memslotRegion } from '../services/memslots.js';
@@ -29,11 +29,13 @@ export interface DriftItem {
 export interface DriftReport {
   items: DriftItem[];
   checked: { vms: number; inodes: number; files: number; bindings: number; memslots: number };
+  /** The sweep (sweepSlots) stopped at its deadline before every VM's slot ids were probed. */
+  sweepTruncated: boolean;
 }
 
 const str = (r: MemoryRegion) => `slot ${r.slot} gpa ${r.guestPhysAddr} size ${r.memorySize} flags ${r.flags}`;
 
-export function detectDrift(ctx: ServiceContext, opts: { sweepSlots?: boolean } = {}): DriftReport {
+export function detectDrift(ctx: ServiceContext, opts: { sweepSlots?: boolean; sweepDeadlineMs?: number } = {}): DriftReport {
   const { store, registry, kvm } = ctx;
   const items: DriftItem[] = [];
   const add = (i: DriftItem) => items.push(i);
@@ -101,14 +103,21 @@ export function detectDrift(ctx: ServiceContext, opts: { sweepSlots?: boolean } 
 
   let memslots = 0;
   let bindings = 0;
+  // ~32k probes per VM: with many VMs the sweep alone could take minutes, inside one command.
+  const sweepEnds = ctx.now() + (opts.sweepDeadlineMs ?? ctx.limits.memslotSweepDeadlineMs);
+  const expired = () => ctx.now() >= sweepEnds;
+  let sweepTruncated = false;
   for (const [vmId, vmFd] of heldVms) {
     const ledger = new Map<number, BindingRow>(store.bindings.activeByVm(vmId).map((b) => [b.slot, b]));
     bindings += ledger.size;
     const tracked = registry.memslots.get(vmId) ?? new Map<number, MemoryRegion>();
     const ids = new Set([...ledger.keys(), ...tracked.keys()]);
-    if (opts.sweepSlots) {
-      const all = listMemslots(kvm, vmFd);
-      if (all.ok) for (const s of all.value) ids.add(s);
+    if (opts.sweepSlots && !sweepTruncated) {
+      const all = sweepMemslots(kvm, vmFd, expired);
+      if (all.ok) for (const s of all.value.slots) ids.add(s);
+      if (all.ok && !all.value.complete) sweepTruncated = true;
+    } else if (opts.sweepSlots) {
+      sweepTruncated = true;
     }
     for (const slot of [...ids].sort((a, b) => a - b)) {
       memslots++;
@@ -139,7 +148,7 @@ export function detectDrift(ctx: ServiceContext, opts: { sweepSlots?: boolean } 
     add({ kind: 'intent_open', intentId: intent.id, repairable: false,
       message: `intent ${intent.id} (${intent.kind}) is open: an operation ended without recording its outcome; start-up reconcile resolves it` });
   }
-  return { items, checked: { vms: vms.length, inodes: inodes.length, files: liveFiles.length, bindings, memslots } };
+  return { items, checked: { vms: vms.length, inodes: inodes.length, files: liveFiles.length, bindings, memslots }, sweepTruncated };
 }
 
 export function sameRegion(a: MemoryRegion, b: MemoryRegion): boolean {

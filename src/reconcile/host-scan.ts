@@ -19,12 +19,18 @@ export interface HostScan {
   /** Only processes holding at least one kvm-vm or kvm-gmem fd or gmem mapping. */
   processes: ScanProcess[];
   untracked: { fds: number; mappings: number };
+  /** The scan hit its deadline (GMEMD_HOST_SCAN_DEADLINE_MS): `skipped` processes were not read. */
+  truncated: boolean;
+  skipped: number;
+  deadlineMs: number;
 }
 
 const GMEM_PATH = 'anon_inode:[kvm-gmem]';
 const hex = (n: bigint) => `0x${n.toString(16)}`;
 
-export function hostScan(ctx: ServiceContext, proc = '/proc'): HostScan {
+/** Reads /proc until done or until the deadline (ctx.now, so a test's clock drives it). */
+export function hostScan(ctx: ServiceContext, proc = '/proc', deadlineMs = ctx.limits.hostScanDeadlineMs): HostScan {
+  const stopAt = ctx.now() + deadlineMs;
   const native = ctx.kvm.backend === 'native';
   // Simulated inode numbers are not the kernel's: matching them against /proc would be chance.
   const ledgerByIno = new Map<number, string>(native ? ctx.store.inodes.listByState('live').map((i) => [i.kernelInode, i.id]) : []);
@@ -32,8 +38,11 @@ export function hostScan(ctx: ServiceContext, proc = '/proc'): HostScan {
   const gmems = native ? [...ctx.registry.gmems.values()] : [];
   const gmemFds = new Set(gmems.map((g) => g.fd));
   const processes: ScanProcess[] = [];
-  let scanned = 0, unreadable = 0;
-  for (const pid of listPids(proc)) {
+  let scanned = 0, unreadable = 0, skipped = 0;
+  const pids = listPids(proc);
+  for (const [i, pid] of pids.entries()) {
+    // A host with many processes (or a slow /proc) must not hold the request, and the event loop, without end.
+    if (ctx.now() >= stopAt) { skipped = pids.length - i; break; }
     const p = scanProcess(pid, proc);
     if (!p) { unreadable++; continue; }
     scanned++;
@@ -44,7 +53,8 @@ export function hostScan(ctx: ServiceContext, proc = '/proc'): HostScan {
     fds: processes.reduce((n, p) => n + p.fds.filter((f) => !f.tracked).length, 0),
     mappings: processes.reduce((n, p) => n + p.mappings.filter((m) => !m.tracked).length, 0),
   };
-  return { scannedAt: ctx.now(), backend: ctx.kvm.backend, scanned, unreadable, processes, untracked };
+  return { scannedAt: ctx.now(), backend: ctx.kvm.backend, scanned, unreadable, processes, untracked,
+    truncated: skipped > 0, skipped, deadlineMs };
 }
 
 function toEntry(p: ProcScan, self: boolean, ledgerByIno: Map<number, string>, vmFds: Set<number>, gmemFds: Set<number>,

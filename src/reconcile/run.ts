@@ -24,6 +24,8 @@ export interface ReconcileResult {
   lost: LostReport;
   /** What still differs after repair (without repair: the same as drift). */
   remaining: DriftItem[];
+  /** The memslot sweep hit its deadline (GMEMD_SWEEP_DEADLINE_MS). */
+  sweepTruncated: boolean;
 }
 
 export async function runReconcile(ctx: ServiceContext, caller: Caller, opts: ReconcileOptions = {}): Promise<ReconcileResult> {
@@ -48,9 +50,11 @@ export async function runReconcile(ctx: ServiceContext, caller: Caller, opts: Re
   if (!r.ok) throw new Error(`reconcile could not be recorded: ${r.error.message}`);
   const { found, repairs, lost } = r.value;
   if (!opts.repair) {
-    return { checkedAt: ctx.now(), repair: false, drift: found.items, checked: found.checked, repairs: [], lost, remaining: found.items };
+    return { checkedAt: ctx.now(), repair: false, drift: found.items, checked: found.checked, repairs: [], lost, remaining: found.items,
+      sweepTruncated: found.sweepTruncated };
   }
   ctx.pipeline.recovered();
   const after = detectDrift(ctx, sweep);
-  return { checkedAt: ctx.now(), repair: true, drift: found.items, checked: found.checked, repairs, lost, remaining: after.items };
+  return { checkedAt: ctx.now(), repair: true, drift: found.items, checked: found.checked, repairs, lost, remaining: after.items,
+    sweepTruncated: found.sweepTruncated || after.sweepTruncated };
 }

@@ -1,17 +1,19 @@
 // Bindings (memslots). The ledger checks geometry first so the common mistakes get a
 // precise code; the kernel remains the last word, and its refusal is reported with errno.
-// A binding whose memslot exists but whose record is still waiting for its batch is
-// "claimed": later decisions see it (slot, guest range, gmem offsets) as if it were recorded.
+// A binding whose memslot is being created, or exists but whose record is still waiting for
+// its batch, is "claimed": later decisions see it (slot, guest range, gmem offsets) as if it
+// were recorded.
 import { err, ok, type Result } from '../domain/result.js';
 import { checkCanBind } from '../domain/permissions.js';
 import { checkBindingOverlap, checkBindingRange } from '../domain/ranges.js';
 import { checkGuestReachable } from '../domain/guest-reach.js';
 import { kernelError } from './pipeline/run.js';
 import { chooseSlot } from '../domain/slots.js';
+import { checkBindingQuota } from '../domain/quotas.js';
 import { newId } from '../store/ids.js';
 import type { BindingRow } from '../store/rows.js';
 import type { Caller, ServiceContext } from './context.js';
-import { createMemslot, deleteMemslot, slotKind } from './memslots.js';
+import { createMemslot, createMemslotAsync, deleteMemslot, deleteMemslotAsync, slotKind } from './memslots.js';
 import { fileWithInode } from './file-service.js';
 import { run } from './pipeline/run.js';
 
@@ -45,7 +47,10 @@ export function createBinding(ctx: ServiceContext, caller: Caller, fileId: strin
       // Hostile numbers are refused before anything else looks at them, whatever `ledgerChecks`.
       const range = checkBindingRange(input, inode.size);
       if (!range.ok) return range;
+      // Claimed bindings count: two binds in one batch cannot both take the last one.
       const vmSlots = store.bindings.claimedByVm(file.vmId);
+      const quota = checkBindingQuota(vmSlots.length, ctx.limits);
+      if (!quota.ok) return quota;
       const slot = chooseSlot(vmSlots.map((b) => b.slot), input.slot);
       if (!slot.ok) return slot;
       if (opts.ledgerChecks !== false) {
@@ -54,13 +59,18 @@ export function createBinding(ctx: ServiceContext, caller: Caller, fileId: strin
         if (!geo.ok) return geo;
       }
       const t = ctx.now();
+      const claimed = <R extends { ok: boolean }>(r: R): R => { if (!r.ok) release(); return r; };
       const row: BindingRow = { id: newId('bind', t), fileId, vmId: file.vmId, inodeId: inode.id, slot: slot.value, gpa: input.gpa,
         offset: input.offset, size: input.size, kind, readonly: kind === 'view' && !can.value.writable, state: 'active', createdAt: t, endedAt: null };
+      // Claimed from the decision on: the memslot call runs off the event loop, and binds
+      // decided meanwhile must see this slot and range as taken. Dropped if the call fails,
+      // and in any case once the record is durable (settled).
+      release = store.bindings.claim(row);
       return ok({
         details: { ...input, slot: slot.value, kind },
         steps: [
           { crash: 'binding.create:before_kernel' },
-          { id: 'memslot', run: () => { const r = createMemslot(ctx, row); if (r.ok) release = store.bindings.claim(row); return r; },
+          { id: 'memslot', run: () => claimed(createMemslot(ctx, row)), start: () => createMemslotAsync(ctx, row).then(claimed),
             undo: () => deleteMemslot(ctx, row) },
           { crash: 'binding.create:kernel' },
         ],
@@ -85,7 +95,7 @@ export function deleteBinding(ctx: ServiceContext, caller: Caller, bindingId: st
       return ok({
         details: { slot: b.slot },
         steps: [
-          { id: 'memslot', run: () => deleteMemslot(ctx, b), undo: () => createMemslot(ctx, b) },
+          { id: 'memslot', run: () => deleteMemslot(ctx, b), start: () => deleteMemslotAsync(ctx, b), undo: () => createMemslot(ctx, b) },
           { crash: 'binding.delete:kernel' },
         ],
         record: (rec) => { rec.bindingDeleted(b); return { ...b, state: 'deleted' as const, endedAt: rec.time }; },

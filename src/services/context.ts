@@ -8,6 +8,8 @@ import { KernelRegistry } from './kernel-registry.js';
 import { isCrashPoint, type CrashPoint } from './crash-points.js';
 import { PipelineState } from './pipeline/state.js';
 import type { Result } from '../domain/result.js';
+import { resolveLimits, type Limits } from '../domain/limits.js';
+import { hostFacts } from './host-facts.js';
 
 export interface Caller {
   actor: string;
@@ -34,17 +36,25 @@ export interface ServiceContext {
   registry: KernelRegistry;
   /** Key locks of in-flight commands, and whether writes are refused (services/pipeline). */
   pipeline: PipelineState;
+  /** Quotas, rate limit, timeouts, expiries and deadlines in force (domain/limits.ts). */
+  limits: Limits;
   now: () => number;
   /** Named step boundaries of multi-step operations; a test-only fault plan may crash there. */
   crashPoint: (name: CrashPoint) => void;
 }
 
-export function createContext(store: Store, kvm: KvmHost, opts: { crashAt?: string | null } = {}): ServiceContext {
+export function createContext(store: Store, kvm: KvmHost,
+  opts: { crashAt?: string | null; limits?: Partial<Limits> } = {}): ServiceContext {
   const crashAt = opts.crashAt ?? null;
+  // The defaults for this host with the GMEMD_* overrides (config.ts); out of bounds refuses to start.
+  const limits = resolveLimits(opts.limits ?? {}, hostFacts(kvm));
+  if (!limits.ok) throw new Error(limits.error.message);
+  store.idempotency.expireAfter(limits.value.idempotencyTtlSeconds * 1000);
+  store.idempotency.prune();
   // A misspelt point would never fire and the test would pass for the wrong reason.
   if (crashAt !== null && !isCrashPoint(crashAt)) throw new Error(`GMEMD_TEST_CRASH_AT names no crash point: ${crashAt}`);
   return {
-    store, kvm, registry: new KernelRegistry(), pipeline: new PipelineState(), now: store.now,
+    store, kvm, registry: new KernelRegistry(), pipeline: new PipelineState(), limits: limits.value, now: store.now,
     crashPoint: crashAt
       // SIGKILL, not an exception: the point is to die exactly as a crash would, with no
       // cleanup and no chance for a transaction to commit.

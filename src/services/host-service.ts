@@ -8,12 +8,15 @@ import type { HostCapabilities } from '../kvm/kvm-host.js';
 import type { ServiceContext } from './context.js';
 import { DEFAULT_VM_TYPE, privateGmemReachable, privateMemVmTypes } from '../domain/guest-reach.js';
 import { kernelError } from './outcomes.js';
+import { defaultLimits, maxInodeSize, WIRE, type Limits } from '../domain/limits.js';
+import { hostFacts } from './host-facts.js';
 
 export interface HostInfo {
   backend: string;
   capabilities: HostCapabilities & { shareableInodes: boolean; readonlyViews: boolean; privateMemVmTypes: number[]; privateInodesGuestReachable: boolean };
   operations: Record<string, boolean>;
-  limits: { nofileSoft: number | null; nofileHard: number | null; memslotsPerVm: number };
+  limits: Limits & { nofileSoft: number | null; nofileHard: number | null; memslotsPerVm: number; maxInodeSizeBytes: number;
+    defaults: Limits; wire: typeof WIRE };
   memory: { hostTotalBytes: number | null; unevictableBytes: number | null; liveInodeBytes: number };
   ledger: { vmsActive: number; inodesLive: number; events: number };
 }
@@ -55,7 +58,9 @@ export function hostInfo(ctx: ServiceContext): Result<HostInfo> {
       donateInode: shareable, migrate: shareable, donatePrivateInode: false, migratePrivateInode: false,
       bindPrivateInode: privateReachable,
     },
-    limits: { nofileSoft: soft, nofileHard: hard, memslotsPerVm: c.nrMemslots },
+    // The limits in force, and what each would be on this host without its GMEMD_* variable.
+    limits: { nofileSoft: soft, nofileHard: hard, memslotsPerVm: c.nrMemslots, ...ctx.limits, maxInodeSizeBytes: maxInodeSize(ctx.limits),
+      defaults: defaultLimits(hostFacts(ctx.kvm)), wire: WIRE },
     memory: { hostTotalBytes: meminfo('MemTotal'), unevictableBytes: meminfo('Unevictable'), liveInodeBytes: ctx.store.inodes.liveBytes() },
     ledger: {
       vmsActive: ctx.store.vms.countByState('active'),

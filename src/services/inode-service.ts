@@ -3,6 +3,7 @@
 // mapping that every other VM's view points at.
 import { ok, type Result } from '../domain/result.js';
 import { checkInodeSize } from '../domain/ranges.js';
+import { checkInodeQuota } from '../domain/quotas.js';
 import { OWNER_PERMISSIONS } from '../domain/permissions.js';
 import { GMEM_FLAGS_SHAREABLE, MAP, PROT } from '../kvm/uapi.js';
 import { kok } from '../kvm/kernel-error.js';
@@ -19,15 +20,22 @@ export function createInode(ctx: ServiceContext, caller: Caller, input: CreateIn
   const shareable = input.shareable ?? true;
   const t = ctx.now();
   const inodeId = newId('ino', t);
+  let release = () => {};
   return run(ctx, caller, {
     action: 'inode.create', subjects: { vmId: input.ownerVmId },
-    // Reads only what global commands change (the VM's state): no key of its own.
+    // Reads only what global commands change (the VM's state) and the quota, which in-flight
+    // creates reserve (pending-quota.ts): no key of its own, so creates still batch.
     keys: [],
     decide: () => {
       const vm = activeVm(ctx, input.ownerVmId);
       if (!vm.ok) return vm;
       const size = checkInodeSize(input.size);
       if (!size.ok) return size;
+      const { pending } = ctx.pipeline;
+      const live = store.inodes.liveTotals();
+      const quota = checkInodeQuota({ inodes: live.inodes + pending.inodes, bytes: live.bytes + pending.inodeBytes }, input.size, ctx.limits);
+      if (!quota.ok) return quota;
+      release = pending.hold({ inodes: 1, inodeBytes: input.size });
       const vmFd = registry.vmFd(vm.value.id)!;
       const bytes = BigInt(input.size);
       let gmemFd = -1;
@@ -57,12 +65,14 @@ export function createInode(ctx: ServiceContext, caller: Caller, input: CreateIn
             grantedByFileId: null, migrationId: null, state: 'open', createdAt: t, endedAt: null,
           };
           store.inodes.insert(inode);
+          release();
           store.files.insert(file);
           const e = rec.event('inode.create', { vmId: vm.value.id, inodeId, fileId: file.id },
             { size: inode.size, shareable, kernelInode: inode.kernelInode, toVmId: vm.value.id, role: 'owner' });
           store.access.open(file, { time: e.time, seq: e.seq });
           return { inode, file };
         },
+        settled: () => release(),
       });
     },
   });

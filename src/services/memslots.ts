@@ -50,20 +50,41 @@ export function memslotRegion(ctx: ServiceContext, s: SlotSpec): SlotResult<{ vm
 export function createMemslot(ctx: ServiceContext, s: SlotSpec): SlotResult<void> {
   const m = memslotRegion(ctx, s);
   if (!m.ok) return m;
-  const r = ctx.kvm.setUserMemoryRegion2(m.value.vmFd, m.value.region);
-  if (r.ok) ctx.registry.trackMemslot(s.vmId, m.value.region);
-  return r;
+  return tracked(ctx, s, m.value.region, ctx.kvm.setUserMemoryRegion2(m.value.vmFd, m.value.region));
 }
 
+/** createMemslot off the event loop (the kernel may sleep in it); the guard runs first, synchronously. */
+export async function createMemslotAsync(ctx: ServiceContext, s: SlotSpec): Promise<SlotResult<void>> {
+  const m = memslotRegion(ctx, s);
+  if (!m.ok) return m;
+  return tracked(ctx, s, m.value.region, await ctx.kvm.setUserMemoryRegion2Async(m.value.vmFd, m.value.region));
+}
+
+type SlotRef = { vmId: string; slot: number; gpa: number };
+
 /** memory_size 0 deletes the slot; the kernel ignores the other fields beyond alignment. */
-export function deleteMemslot(ctx: ServiceContext, s: { vmId: string; slot: number; gpa: number }): KResult<void> {
+const deletion = (s: SlotRef): MemoryRegion => ({
+  slot: s.slot, flags: 0, guestPhysAddr: BigInt(s.gpa), memorySize: 0n, userspaceAddr: 0n, guestMemfd: 0, guestMemfdOffset: 0n,
+});
+
+export function deleteMemslot(ctx: ServiceContext, s: SlotRef): KResult<void> {
   const vmFd = ctx.registry.vmFd(s.vmId);
   if (vmFd === undefined) return kfail('KVM_SET_USER_MEMORY_REGION2', 'EBADF');
-  const r = ctx.kvm.setUserMemoryRegion2(vmFd, {
-    slot: s.slot, flags: 0, guestPhysAddr: BigInt(s.gpa), memorySize: 0n,
-    userspaceAddr: 0n, guestMemfd: 0, guestMemfdOffset: 0n,
-  });
-  if (r.ok) ctx.registry.untrackMemslot(s.vmId, s.slot);
+  return tracked(ctx, s, null, ctx.kvm.setUserMemoryRegion2(vmFd, deletion(s)));
+}
+
+export async function deleteMemslotAsync(ctx: ServiceContext, s: SlotRef): Promise<KResult<void>> {
+  const vmFd = ctx.registry.vmFd(s.vmId);
+  if (vmFd === undefined) return kfail('KVM_SET_USER_MEMORY_REGION2', 'EBADF');
+  return tracked(ctx, s, null, await ctx.kvm.setUserMemoryRegion2Async(vmFd, deletion(s)));
+}
+
+/** The registry follows what the kernel accepted: a created region (or, null, a deleted slot). */
+function tracked<R extends { ok: boolean }>(ctx: ServiceContext, s: { vmId: string; slot: number }, created: MemoryRegion | null, r: R): R {
+  if (r.ok) {
+    if (created) ctx.registry.trackMemslot(s.vmId, created);
+    else ctx.registry.untrackMemslot(s.vmId, s.slot);
+  }
   return r;
 }
 

@@ -3,6 +3,7 @@
 // the source's memslots; no kernel call happens until commit (migration-commit.ts).
 import { err, ok, type Result } from '../domain/result.js';
 import { planMigration, type MigrationPlan } from '../domain/migration-plan.js';
+import { checkBindingQuota } from '../domain/quotas.js';
 import { newId } from '../store/ids.js';
 import type { FileRow, MigrationRow } from '../store/rows.js';
 import type { Caller, ServiceContext } from './context.js';
@@ -15,7 +16,12 @@ export function buildPlan(ctx: ServiceContext, sourceVmId: string, targetVmId: s
     sourceFileId: f.id, inodeId: f.inodeId, role: f.role, permissions: f.permissions, shareable: store.inodes.get(f.inodeId)!.shareable,
   }));
   const targetInodes = new Set(store.files.byVm(targetVmId, ['open']).map((f) => f.inodeId));
-  return planMigration(files, store.bindings.activeByVm(sourceVmId), store.bindings.activeByVm(targetVmId), targetInodes);
+  const targetBindings = store.bindings.activeByVm(targetVmId);
+  const plan = planMigration(files, store.bindings.activeByVm(sourceVmId), targetBindings, targetInodes);
+  if (!plan.ok) return plan;
+  // The target ends up with its own bindings and every one of the source's (prepare and commit both check).
+  const quota = checkBindingQuota(targetBindings.length, ctx.limits, plan.value.memslots.length);
+  return quota.ok ? plan : quota;
 }
 
 export function prepareMigration(ctx: ServiceContext, caller: Caller, input: { sourceVmId: string; targetVmId: string }): Promise<Result<MigrationRow>> {

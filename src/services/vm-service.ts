@@ -1,5 +1,7 @@
 // VM use cases: create (KVM_CREATE_VM) and destroy (memslots, files, released inodes, VM fd).
 import { err, ok, type Result } from '../domain/result.js';
+import { checkVmQuota } from '../domain/quotas.js';
+import type { KResult } from '../kvm/kernel-error.js';
 import { newId } from '../store/ids.js';
 import type { VmRow } from '../store/rows.js';
 import type { Caller, ServiceContext } from './context.js';
@@ -11,26 +13,36 @@ export interface CreateVmInput { name: string; labels?: Record<string, string> }
 export function createVm(ctx: ServiceContext, caller: Caller, input: CreateVmInput): Promise<Result<VmRow>> {
   const { store, kvm, registry } = ctx;
   const id = newId('vm');
+  let release = () => {};
   return run(ctx, caller, {
     action: 'vm.create',
     // Two creates of one name must not both pass the check before either is recorded.
     keys: [`vm.name:${input.name}`],
     decide: () => {
       if (store.vms.findActiveByName(input.name)) return err('vm.name_taken', `an active VM is named ${input.name}`, { name: input.name });
+      const { pending } = ctx.pipeline;
+      const quota = checkVmQuota(store.vms.countActive() + pending.vms, ctx.limits);
+      if (!quota.ok) return quota;
+      // Held until the row is written (it then counts itself) or the command ends without it.
+      release = pending.hold({ vms: 1 });
+      const held = (fd: KResult<number>) => { if (fd.ok) registry.addVm(id, fd.value); return fd; };
       return ok({
         details: { name: input.name },
         steps: [{
           id: 'vm',
-          run: () => { const fd = kvm.createVm(0); if (fd.ok) registry.addVm(id, fd.value); return fd; },
+          run: () => held(kvm.createVm(0)),
+          start: () => kvm.createVmAsync(0).then(held),
           // Nothing recorded: the kernel VM must not outlive the failed write.
           undo: () => { const fd = registry.vmFd(id); registry.dropVm(id); return fd === undefined ? ok(undefined) : kvm.close(fd); },
         }],
         record: (rec) => {
           const row: VmRow = { id, name: input.name, labels: input.labels ?? {}, vmType: 0, state: 'active', createdAt: rec.time, endedAt: null };
           store.vms.insert(row);
+          release();
           rec.event('vm.create', { vmId: row.id }, { name: row.name, labels: row.labels });
           return row;
         },
+        settled: () => release(),
       });
     },
   });

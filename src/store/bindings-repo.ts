@@ -1,16 +1,18 @@
-import { eq } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { bindings } from './schema.js';
 import type { BindingRow, BindingState } from './rows.js';
 import { toPage, type Page } from './pagination.js';
 import { clientOf, RowReader } from './row-reader.js';
+import { RowWriter } from './row-writer.js';
 
 export class BindingsRepo {
-  // Reads go through prepared statements (row-reader.ts); writes through drizzle.
+  // Reads and writes go through prepared statements (row-reader.ts, row-writer.ts).
   private readonly read: RowReader<BindingRow>;
+  private readonly write: RowWriter<BindingRow>;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
     this.read = new RowReader(clientOf(db), bindings);
+    this.write = new RowWriter(clientOf(db), bindings);
   }
 
   /**
@@ -40,10 +42,10 @@ export class BindingsRepo {
   activeByInode(inodeId: string): BindingRow[] { return this.read.all(`WHERE "${bindings.inodeId.name}" = ? AND "state" = 'active' ORDER BY "id"`, inodeId); }
   allActive(): BindingRow[] { return this.read.all(`WHERE "state" = 'active' ORDER BY "id"`); }
 
-  insert(row: BindingRow): void { this.db.insert(bindings).values(row).run(); }
+  insert(row: BindingRow): void { this.write.insert(row); }
 
   update(id: string, set: Partial<Pick<BindingRow, 'state' | 'endedAt' | 'readonly' | 'kind'>>): void {
-    this.db.update(bindings).set(set).where(eq(bindings.id, id)).run();
+    this.write.update(id, set);
   }
 
   list(q: { vmId?: string; fileId?: string; inodeId?: string; state?: BindingState; after?: string; limit: number }): Page<BindingRow> {

@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as schema from './schema.js';
@@ -19,8 +19,25 @@ export interface Ledger {
 
 const MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url));
 
+/** The ledger holds who had which guest memory and the token hashes: owner only. */
+export const LEDGER_DIR_MODE = 0o700;
+export const LEDGER_FILE_MODE = 0o600;
+
+/**
+ * A new directory is created 0700 (an existing one is left as it is: it may be shared, like
+ * /var/lib). The database file is created 0600 before SQLite opens it, and SQLite gives its
+ * -wal and -shm files the database file's mode; an existing ledger's files are set to 0600.
+ */
+function ownerOnly(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: LEDGER_DIR_MODE });
+  if (!existsSync(path)) closeSync(openSync(path, 'a', LEDGER_FILE_MODE));
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(f)) chmodSync(f, LEDGER_FILE_MODE);
+  }
+}
+
 export function openLedger(path: string): Ledger {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') ownerOnly(path);
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
@@ -28,6 +45,8 @@ export function openLedger(path: string): Ledger {
   sqlite.pragma('busy_timeout = 5000');
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: MIGRATIONS });
+  // The WAL exists now; made by this process's umask or by SQLite from the file's mode, set it anyway.
+  if (path !== ':memory:') ownerOnly(path);
   return {
     sqlite, db, path,
     close() { if (sqlite.open) sqlite.close(); },

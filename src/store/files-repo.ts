@@ -4,14 +4,17 @@ import { files } from './schema.js';
 import type { FileRow, FileState } from './rows.js';
 import { toPage, type Page } from './pagination.js';
 import { clientOf, RowReader } from './row-reader.js';
+import { RowWriter } from './row-writer.js';
 
 export class FilesRepo {
   // Reads go through prepared statements (row-reader.ts); writes through drizzle.
   private readonly read: RowReader<FileRow>;
+  private readonly write: RowWriter<FileRow>;
   private readonly liveForVm;
 
   constructor(private readonly db: Db) {
     this.read = new RowReader(clientOf(db), files);
+    this.write = new RowWriter(clientOf(db), files);
     this.liveForVm = db.select().from(files).where(and(
       eq(files.inodeId, sql.placeholder('inodeId')), eq(files.vmId, sql.placeholder('vmId')),
       inArray(files.state, ['open', 'pending']))).prepare();
@@ -21,10 +24,10 @@ export class FilesRepo {
   /** The open or pending file of a VM on an inode, if any (at most one exists). */
   liveFor(inodeId: string, vmId: string): FileRow | undefined { return this.liveForVm.get({ inodeId, vmId }); }
 
-  insert(row: FileRow): void { this.db.insert(files).values(row).run(); }
+  insert(row: FileRow): void { this.write.insert(row); }
 
   update(id: string, set: Partial<Pick<FileRow, 'permissions' | 'state' | 'role' | 'endedAt' | 'migrationId' | 'grantedByFileId'>>): void {
-    this.db.update(files).set(set).where(eq(files.id, id)).run();
+    this.write.update(id, set);
   }
 
   /** Every open or pending file, oldest first (reconcile walks them all). */

@@ -4,7 +4,7 @@ import { monotonicFactory } from 'ulid';
 
 const ulid = monotonicFactory();
 
-export type IdPrefix = 'vm' | 'ino' | 'file' | 'bind' | 'mig' | 'int';
+export type IdPrefix = 'vm' | 'ino' | 'file' | 'bind' | 'mig' | 'int' | 'tok';
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   return `${prefix}_${ulid(now).toLowerCase()}`;

@@ -6,18 +6,24 @@ import type { Db } from './database.js';
 import { intents } from './schema.js';
 import type { IntentRow } from './rows.js';
 import { newId } from './ids.js';
+import { clientOf } from './row-reader.js';
+import { RowWriter } from './row-writer.js';
 
 export class IntentsRepo {
-  constructor(private readonly db: Db, private readonly now: () => number) {}
+  private readonly write: RowWriter<IntentRow>;
+
+  constructor(private readonly db: Db, private readonly now: () => number) {
+    this.write = new RowWriter(clientOf(db), intents);
+  }
 
   open(kind: string, payload: unknown): IntentRow {
     const row: IntentRow = { id: newId('int'), kind, payload, state: 'open', createdAt: this.now(), endedAt: null };
-    this.db.insert(intents).values(row).run();
+    this.write.insert(row);
     return row;
   }
 
   finish(id: string, state: 'done' | 'resolved' = 'done'): void {
-    this.db.update(intents).set({ state, endedAt: this.now() }).where(eq(intents.id, id)).run();
+    this.write.update(id, { state, endedAt: this.now() });
   }
 
   listOpen(): IntentRow[] {

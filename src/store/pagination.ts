@@ -1,9 +1,10 @@
 // Keyset pagination over ULID-ordered ids. The cursor is opaque to clients (base64url of the
 // last id seen), so the encoding can change without breaking them.
+import { WIRE } from '../domain/limits.js';
 export interface Page<T> { items: T[]; nextCursor: string | null }
 
-export const DEFAULT_LIMIT = 100;
-export const MAX_LIMIT = 1000;
+export const DEFAULT_LIMIT = WIRE.pageLimitDefault;
+export const MAX_LIMIT = WIRE.pageLimitMax;
 
 export function encodeCursor(key: string): string {
   return Buffer.from(key, 'utf8').toString('base64url');

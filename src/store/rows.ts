@@ -1,5 +1,5 @@
 // Row types of the ledger tables, as drizzle infers them.
-import type { vms, inodes, files, bindings, migrations, intents } from './schema.js';
+import type { vms, inodes, files, bindings, migrations, intents, tokens } from './schema.js';
 
 export type VmRow = typeof vms.$inferSelect;
 export type InodeRow = typeof inodes.$inferSelect;
@@ -7,6 +7,7 @@ export type FileRow = typeof files.$inferSelect;
 export type BindingRow = typeof bindings.$inferSelect;
 export type MigrationRow = typeof migrations.$inferSelect;
 export type IntentRow = typeof intents.$inferSelect;
+export type TokenRow = typeof tokens.$inferSelect;
 
 export type VmState = VmRow['state'];
 export type InodeState = InodeRow['state'];

@@ -6,6 +6,7 @@ import { sqliteTable, text, integer, index, uniqueIndex } from 'drizzle-orm/sqli
 import { sql } from 'drizzle-orm';
 import { BINDING_KINDS, BINDING_STATES, FILE_ROLES, FILE_STATES, INODE_STATES, INTENT_STATES, MIGRATION_KINDS,
   MIGRATION_STATES, OUTCOMES, VM_STATES } from '../domain/vocabulary.js';
+import { ROLES } from '../domain/roles.js';
 
 export const vms = sqliteTable('vms', {
   id: text('id').primaryKey(),
@@ -153,11 +154,27 @@ export const intents = sqliteTable('intents', {
   endedAt: integer('ended_at'),
 }, (t) => [index('intents_state_idx').on(t.state)]);
 
-/** Replays of mutating POSTs carrying an Idempotency-Key. */
+/** Replays of mutating POSTs carrying an Idempotency-Key; expired ones are pruned by created_at. */
 export const idempotency = sqliteTable('idempotency', {
   key: text('key').primaryKey(),
   fingerprint: text('fingerprint').notNull(),
   status: integer('status').notNull(),
   body: text('body').notNull(),
   createdAt: integer('created_at').notNull(),
-});
+}, (t) => [index('idempotency_created_idx').on(t.createdAt)]);
+
+/** Bearer tokens. Only the SHA-256 of a secret is kept (the secret is 32 random bytes, so a
+ *  plain hash is as strong as a slow one); a revoked token keeps its row for the record. */
+export const tokens = sqliteTable('tokens', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  role: text('role', { enum: ROLES }).notNull(),
+  secretHash: text('secret_hash').notNull(),
+  createdAt: integer('created_at').notNull(),
+  revokedAt: integer('revoked_at'),
+}, (t) => [
+  // A name is unique among live tokens: a revoked token keeps its name, and `admin` can be re-issued.
+  uniqueIndex('tokens_live_name_uq').on(t.name).where(sql`revoked_at is null`),
+  // The per-request lookup; a revoked secret may be registered again (GMEMD_ADMIN_TOKEN).
+  uniqueIndex('tokens_live_secret_uq').on(t.secretHash).where(sql`revoked_at is null`),
+]);

@@ -11,6 +11,7 @@ import { MigrationsRepo } from './migrations-repo.js';
 import { AccessRepo } from './access-repo.js';
 import { IntentsRepo } from './intents-repo.js';
 import { IdempotencyRepo } from './idempotency-repo.js';
+import { TokensRepo } from './tokens-repo.js';
 
 export class Store {
   readonly chain: AuditChain;
@@ -23,6 +24,7 @@ export class Store {
   readonly access: AccessRepo;
   readonly intents: IntentsRepo;
   readonly idempotency: IdempotencyRepo;
+  readonly tokens: TokensRepo;
 
   constructor(readonly ledger: Ledger, readonly now: () => number = Date.now) {
     const { sqlite, db } = ledger;
@@ -36,6 +38,20 @@ export class Store {
     this.access = new AccessRepo(db);
     this.intents = new IntentsRepo(db, now);
     this.idempotency = new IdempotencyRepo(db, now);
+    this.tokens = new TokensRepo(db);
+  }
+
+  private versionQuery?: import('better-sqlite3').Statement;
+
+  /**
+   * Changes when anything in the ledger may have changed: rows written by this connection
+   * (whatever the code path, SQLite counts them) or a commit by any other connection
+   * (a handover successor, a tool). Equal versions mean every read would answer the same.
+   */
+  dataVersion(): string {
+    this.versionQuery ??= this.ledger.sqlite.prepare('SELECT total_changes(), data_version FROM pragma_data_version').raw();
+    const [changes, version] = this.versionQuery.get() as [number, number];
+    return `${changes}:${version}`;
   }
 
   static open(path: string, now: () => number = Date.now): Store {

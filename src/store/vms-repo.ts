@@ -4,16 +4,24 @@ import { vms } from './schema.js';
 import type { VmRow, VmState } from './rows.js';
 import { toPage, type Page } from './pagination.js';
 import { clientOf, RowReader } from './row-reader.js';
+import { RowWriter } from './row-writer.js';
 
 export class VmsRepo {
   private readonly read: RowReader<VmRow>;
+  private readonly write: RowWriter<VmRow>;
   private readonly activeByName;
+  private readonly active;
 
   constructor(private readonly db: Db) {
     this.read = new RowReader(clientOf(db), vms);
+    this.write = new RowWriter(clientOf(db), vms);
     this.activeByName = db.select().from(vms)
       .where(and(eq(vms.name, sql.placeholder('name')), eq(vms.state, 'active'))).prepare();
+    // Every VM create's quota check reads it (vms_state_idx).
+    this.active = clientOf(db).prepare<[], { n: number }>(`SELECT count(*) AS n FROM "vms" WHERE "${vms.state.name}" = 'active'`);
   }
+
+  countActive(): number { return this.active.get()!.n; }
 
   get(id: string): VmRow | undefined { return this.read.get('WHERE "id" = ?', id); }
   findActiveByName(name: string): VmRow | undefined { return this.activeByName.get({ name }); }
@@ -22,10 +30,10 @@ export class VmsRepo {
     return this.db.select({ n: sql<number>`count(*)` }).from(vms).where(eq(vms.state, state)).get()?.n ?? 0;
   }
 
-  insert(row: VmRow): void { this.db.insert(vms).values(row).run(); }
+  insert(row: VmRow): void { this.write.insert(row); }
 
   setState(id: string, state: VmState, endedAt: number | null): void {
-    this.db.update(vms).set({ state, endedAt }).where(eq(vms.id, id)).run();
+    this.write.update(id, { state, endedAt });
   }
 
   listByState(state: VmState): VmRow[] {

@@ -3,7 +3,7 @@
 // inodes are exposed. A controlled clock makes each step its own instant.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { call, describeBackends, makeApp, MiB, type TestApp } from '../support/app.js';
+import { call, describeBackends, makeApp, MiB, TEST_ACTOR, type TestApp } from '../support/app.js';
 
 describeBackends('audit questions over an HTTP-built history', (kind) => {
   let t: TestApp;
@@ -76,7 +76,7 @@ describeBackends('audit questions over an HTTP-built history', (kind) => {
     assert.deepEqual(r.json.items.map((s: { action: string; fromVmId: string | null; toVmId: string }) =>
       [s.action, s.fromVmId && Object.keys(vm).find((k) => vm[k] === s.fromVmId), Object.keys(vm).find((k) => vm[k] === s.toVmId)]),
     [['inode.create', null, 'a'], ['file.donate', 'a', 'e'], ['file.migrate', 'e', 'f']]);
-    assert.ok(r.json.items.every((s: { actor: string }) => s.actor === 'local'));
+    assert.ok(r.json.items.every((s: { actor: string }) => s.actor === TEST_ACTOR));
   });
 
   test('exposure flags exactly the shared inodes, with the right findings', async () => {

@@ -7,13 +7,16 @@ import type autocannon from 'autocannon';
 import { Samples } from './stats.js';
 
 const MiB = 1024 * 1024;
+/** The admin token the bench's gmemd registers (as GMEMD_ADMIN_TOKEN would) and every request sends. */
+export const BENCH_TOKEN = 'gmemd_bench_admin_token_0123456789abcdef';
+export const BENCH_AUTH = { authorization: `Bearer ${BENCH_TOKEN}` };
 const LANE = 2 * MiB;
 const LANES = 64;
 
 async function api<T>(base: string, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined ? BENCH_AUTH : { ...BENCH_AUTH, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -72,7 +75,7 @@ export function bindCycleRequests(fileId: string) {
   let cycles = 0;
   const requests: autocannon.Request[] = [
     {
-      method: 'POST', path: `/v1/files/${fileId}/bindings`, headers: { 'content-type': 'application/json' },
+      method: 'POST', path: `/v1/files/${fileId}/bindings`, headers: { ...BENCH_AUTH, 'content-type': 'application/json' },
       setupRequest: (req, context) => {
         const ctx = context as CycleContext;
         const lane = free.pop();
@@ -86,7 +89,7 @@ export function bindCycleRequests(fileId: string) {
       },
     },
     {
-      method: 'DELETE',
+      method: 'DELETE', headers: BENCH_AUTH,
       // A failed POST still sends a DELETE (to a missing id: a 404, counted as non-2xx),
       // which keeps the pair in step and returns the lane.
       setupRequest: (req, context) => ({ ...req, path: `/v1/bindings/${(context as CycleContext).bindingId ?? 'bind_missing'}` }),
@@ -116,7 +119,7 @@ interface MixContext { vmId?: string; fileId?: string }
 
 export function mixRequests(granteeVmId: string) {
   let n = 0;
-  const json = { 'content-type': 'application/json' };
+  const json = { ...BENCH_AUTH, 'content-type': 'application/json' };
   const step = (build: (ctx: MixContext) => { path: string; body: unknown } | null, after?: (ctx: MixContext, body: string) => void): autocannon.Request => ({
     method: 'POST', headers: json,
     setupRequest: (req, context) => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServerKind, ServerReady } from './http-server.js';
 import { runLoad, type LoadOptions, type LoadResult } from './load.js';
-import { bindCycleRequests, mixRequests, setupBindTarget, setupInodeTarget, setupListTarget, setupMixTarget, unbindAll } from './gmemd-scenarios.js';
+import { BENCH_AUTH, bindCycleRequests, mixRequests, setupBindTarget, setupInodeTarget, setupListTarget, setupMixTarget, unbindAll } from './gmemd-scenarios.js';
 
 const SERVER = fileURLToPath(new URL('./http-server.ts', import.meta.url));
 
@@ -78,11 +78,11 @@ export async function benchHttp(o: { seconds: number; warmupSeconds: number; con
       { id: 'd' as const, name: 'gmemd GET /v1/inodes/{id}', url: `${g.base}/v1/inodes/${await setupInodeTarget(g.base)}` },
       { id: 'e' as const, name: 'gmemd GET /v1/inodes?limit=100', url: `${g.base}${await setupListTarget(g.base)}` },
     ];
-    if (warmupSeconds > 0) for (const r of reads) await runLoad({ url: r.url, seconds: warmupSeconds, connections });
+    if (warmupSeconds > 0) for (const r of reads) await runLoad({ url: r.url, seconds: warmupSeconds, connections, headers: BENCH_AUTH });
     const rounds = Math.max(1, Math.round(seconds / 2));
     const runs = reads.map(() => [] as LoadResult[]);
     for (let i = 0; i < rounds; i++) {
-      for (const [k, r] of reads.entries()) runs[k]!.push(await runLoad({ url: r.url, seconds: seconds / rounds, connections }));
+      for (const [k, r] of reads.entries()) runs[k]!.push(await runLoad({ url: r.url, seconds: seconds / rounds, connections, headers: BENCH_AUTH }));
     }
     for (const [k, r] of reads.entries()) {
       const all = runs[k]!;

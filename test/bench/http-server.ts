@@ -10,6 +10,10 @@ import { buildApp } from '../../src/http/app.js';
 import { parseBackend, selectBackend } from '../../src/kvm/select-backend.js';
 import { createContext } from '../../src/services/context.js';
 import { Store } from '../../src/store/store.js';
+import { startWalCheckpointer } from '../../src/store/wal-checkpointer.js';
+import { ensureAdminToken } from '../../src/services/token-service.js';
+import { SYSTEM_CALLER } from '../../src/reconcile/startup.js';
+import { BENCH_TOKEN } from './gmemd-scenarios.js';
 
 export type ServerKind = 'hello' | 'insert' | 'gmemd';
 export interface ServerReady { port: number; backend?: string; note?: string }
@@ -18,7 +22,7 @@ export interface ServerReady { port: number; backend?: string; note?: string }
 async function hello() {
   const app = Fastify({ logger: false });
   app.get('/hello', async () => ({ hello: 'world' }));
-  return { app, close: () => {} };
+  return { app, close: async () => {} };
 }
 
 /**
@@ -39,16 +43,25 @@ async function insert(dir: string) {
     const r = stmt.run(req.body.name, req.body.qty);
     return reply.code(201).send({ id: Number(r.lastInsertRowid) });
   });
-  return { app, close: () => db.close() };
+  return { app, close: async () => db.close() };
 }
 
 /** (c)/(d) the real thing: buildApp over a ledger file; the backend as gmemd picks it (GMEMD_BACKEND, default auto). */
 async function gmemd(dir: string) {
   const { host, note } = selectBackend(parseBackend(process.env.GMEMD_BACKEND));
   const store = Store.open(join(dir, 'gmemd.db'));
-  const ctx = createContext(store, host);
+  // The bench loads the server far past any per-token budget and creates many objects: the
+  // rate limiter is off and the VM and inode quotas are raised (domain/limits.ts), so it
+  // measures the request path, not the limits.
+  const ctx = createContext(store, host, { limits: { rateLimitPerMinute: 0, maxVms: 1_000_000, maxInodes: 1_000_000, memoryBudgetBytes: 2 ** 46 } });
+  // As GMEMD_ADMIN_TOKEN does on a real start: the bench's requests authenticate like any client's.
+  const admin = ensureAdminToken(ctx, SYSTEM_CALLER, BENCH_TOKEN);
+  if (!admin.ok) throw new Error(admin.error.message);
   const app = await buildApp({ ctx });
-  const close = () => {
+  // As src/server.ts runs it: WAL checkpoints on a worker thread.
+  const walCheckpoints = startWalCheckpointer(store.ledger.sqlite, join(dir, 'gmemd.db'));
+  const close = async () => {
+    await walCheckpoints.stop();
     // The same release order as the test helper: mappings and gmem fds, then VM fds.
     for (const gm of ctx.registry.gmems.values()) {
       if (gm.mapping) host.munmap(gm.mapping.addr, gm.mapping.length);
@@ -87,7 +100,7 @@ async function shutdown() {
   closing = true;
   await profile?.();
   await made.app.close();
-  made.close();
+  await made.close();
   process.exit(0);
 }
 process.on('SIGTERM', shutdown);

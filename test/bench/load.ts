@@ -27,6 +27,7 @@ export interface LoadOptions {
   method?: 'GET' | 'POST';
   body?: string;
   requests?: autocannon.Request[];
+  headers?: Record<string, string>;
 }
 
 export function runLoad(o: LoadOptions): Promise<LoadResult> {
@@ -36,6 +37,7 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
     const opts: autocannon.Options = { url: o.url, connections: o.connections, duration: o.seconds };
     if (o.method) opts.method = o.method;
     if (o.body) Object.assign(opts, { body: o.body, headers: { 'content-type': 'application/json' } });
+    if (o.headers) opts.headers = { ...opts.headers, ...o.headers };
     if (o.requests) opts.requests = o.requests;
     const inst = autocannon(opts, (err, r) => {
       if (err) return reject(err);

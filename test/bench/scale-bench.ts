@@ -11,6 +11,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BENCH_AUTH, BENCH_TOKEN } from './gmemd-scenarios.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SERVER = join(ROOT, 'dist/server.js');
@@ -28,7 +29,7 @@ function call(method: string, path: string, body?: unknown): Promise<{ status: n
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request({ socketPath: socket, method, path, agent, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} }, (res) => {
+    const req = request({ socketPath: socket, method, path, agent, headers: { ...BENCH_AUTH, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) } }, (res) => {
       let data = '';
       res.setEncoding('utf8');
       res.on('data', (d) => { data += d; });
@@ -65,7 +66,9 @@ const stop = (child: ChildProcess, signal: NodeJS.Signals) => new Promise<void>(
 
 const BARE = `const app = require('fastify')(); app.get('/hello', async () => ({ hello: 'world' }));
 app.listen({ path: process.env.SOCK }).catch((e) => { console.error(e); process.exit(1); });`;
-const env = { GMEMD_DB: join(dir, 'ledger.db'), GMEMD_LISTEN: `unix:${socket}`, GMEMD_LOG_LEVEL: 'warn', GMEMD_BACKEND: process.env.GMEMD_BACKEND || 'auto' };
+const env = { GMEMD_DB: join(dir, 'ledger.db'), GMEMD_LISTEN: `unix:${socket}`, GMEMD_LOG_LEVEL: 'warn', GMEMD_BACKEND: process.env.GMEMD_BACKEND || 'auto', GMEMD_ADMIN_TOKEN: BENCH_TOKEN,
+  // The bench measures throughput at scale, not the limits: no rate limit, and quotas that fit INODES inodes of 2 MiB.
+  GMEMD_RATE_LIMIT_PER_MINUTE: '0', GMEMD_MAX_INODES: String(INODES + 1), GMEMD_MEMORY_BUDGET_BYTES: String((INODES + 1) * 2 * MiB) };
 const out: Record<string, number> = {};
 try {
   const bare = await startTimed(['-e', BARE], { SOCK: socket }, '/hello');

@@ -97,7 +97,7 @@ describe('audit routes', () => {
   });
 
   test('GET /v1/audit/export streams NDJSON that re-verifies from the lines alone', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/v1/audit/export' });
+    const res = await t.app.inject({ method: 'GET', url: '/v1/audit/export', headers: t.headers });
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /^application\/x-ndjson/);
     const lines = res.body.trimEnd().split('\n').map((l) => JSON.parse(l));
@@ -108,9 +108,9 @@ describe('audit routes', () => {
       assert.equal(chainHash(prev, canonicalEvent(hashed)), e.hash, `seq ${e.seq}`);
       prev = e.hash;
     }
-    const range = await t.app.inject({ method: 'GET', url: '/v1/audit/export?fromSeq=2&toSeq=3' });
+    const range = await t.app.inject({ method: 'GET', url: '/v1/audit/export?fromSeq=2&toSeq=3', headers: t.headers });
     assert.deepEqual(range.body.trimEnd().split('\n').map((l) => JSON.parse(l).seq), [2, 3]);
-    assert.equal((await t.app.inject({ method: 'GET', url: '/v1/audit/export?fromSeq=3&toSeq=2' })).statusCode, 400);
+    assert.equal((await t.app.inject({ method: 'GET', url: '/v1/audit/export?fromSeq=3&toSeq=2', headers: t.headers })).statusCode, 400);
   });
 
   test('GET /v1/audit/verify: ok, then the first bad seq after tampering (still 200)', async () => {

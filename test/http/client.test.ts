@@ -28,7 +28,7 @@ describeBackends('the story through the typed client', (kind) => {
   before(async () => {
     t = await makeApp(kind);
     await t.app.listen({ host: '127.0.0.1', port: 0 });
-    api = createGmemdClient({ url: `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}` });
+    api = createGmemdClient({ url: `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`, token: t.token });
   });
   after(async () => { await t?.close(); });
 

@@ -51,6 +51,12 @@ test('the page renders every operation in Chromium and "try it" reaches the serv
     const rendered = await page.$$eval('.opblock-summary-operation-id', (els) => els.map((e) => e.textContent?.trim()));
     assert.deepEqual([...rendered].sort(), [...ids].sort());
 
+    // The page itself needs no token; "try it" does: enter the admin token in the Authorize dialog.
+    await page.locator('.scheme-container button.authorize').click();
+    await page.locator('.auth-container input[type=text], .auth-container input[type=password]').first().fill(t.token);
+    await page.locator('.auth-btn-wrapper button.authorize').click();
+    await page.locator('.auth-btn-wrapper button.btn-done, button.close-modal').first().click();
+
     // Try it: create a VM with the documented example body.
     const op = page.locator('#operations-vms-createVm');
     await op.locator('.opblock-summary').click();

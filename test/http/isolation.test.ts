@@ -27,7 +27,7 @@ describeBackends('isolation: hostile numbers never become memslots', (kind) => {
   async function refused(method: 'POST' | 'PATCH', url: string, body: unknown, status: number, code: string) {
     const before = { rows: rows(), memslots: memslotSnapshot(t), held: held() };
     const res = await t.app.inject({ method, url, payload: typeof body === 'string' ? body : JSON.stringify(body),
-      headers: { 'content-type': 'application/json' } });
+      headers: { ...t.headers, 'content-type': 'application/json' } });
     const what = `${method} ${url} ${typeof body === 'string' ? body : JSON.stringify(body)}`;
     assert.equal(res.statusCode, status, `${what}: ${res.body}`);
     assert.match(String(res.headers['content-type']), /^application\/problem\+json/, what);

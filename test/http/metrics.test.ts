@@ -8,7 +8,7 @@ import { createSimulatedHost } from '../../src/kvm/simulated/sim-host.js';
 import { Store } from '../../src/store/store.js';
 import { createContext } from '../../src/services/context.js';
 import { buildApp } from '../../src/http/app.js';
-import { call, MiB } from '../support/app.js';
+import { authOf, call, MiB } from '../support/app.js';
 import { tempDir } from '../support/tmp.js';
 
 /** The value of one sample line, e.g. sample(text, 'gmemd_vms{state="active"}'). */
@@ -41,7 +41,7 @@ test('the metrics after a scripted history', async () => {
     assert.deepEqual([refused.status, refused.json.errno, refused.json.operation], [503, 'EMFILE', 'KVM_CREATE_VM']);
 
     const scrape = async () => {
-      const r = await app.inject({ method: 'GET', url: '/metrics' });
+      const r = await app.inject({ method: 'GET', url: '/metrics', headers: authOf(app) });
       assert.equal(r.statusCode, 200);
       return r.body;
     };

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { describeBackends, call, makeApp, MiB, type TestApp } from '../support/app.js';
+import { describeBackends, call, makeApp, MiB, TEST_ACTOR, type TestApp } from '../support/app.js';
 
 function eventsCount(t: TestApp) { return t.store.chain.getHead().seq; }
 function lastEvent(t: TestApp) {
@@ -124,7 +124,7 @@ describeBackends('VMs and inodes over HTTP', (kind) => {
     const r = await call(t.app, 'POST', '/v1/vms', { name: 'traced' }, { 'x-request-id': 'req-trace-42' });
     assert.equal(r.headers['x-request-id'], 'req-trace-42');
     const ev = lastEvent(t);
-    assert.deepEqual([ev.action, ev.request_id, ev.actor, ev.vm_id], ['vm.create', 'req-trace-42', 'local', r.json.id]);
+    assert.deepEqual([ev.action, ev.request_id, ev.actor, ev.vm_id], ['vm.create', 'req-trace-42', TEST_ACTOR, r.json.id]);
     const g = await call(t.app, 'POST', '/v1/vms', { name: 'traced-2' });
     assert.match(String(g.headers['x-request-id']), /^[0-9a-f-]{36}$/);
     assert.equal(lastEvent(t).request_id, g.headers['x-request-id']);
@@ -168,7 +168,7 @@ test('GET /metrics exposes request, process and ledger metrics in Prometheus tex
   try {
     const vm = await call(t.app, 'POST', '/v1/vms', { name: 'metered' });
     await call(t.app, 'POST', '/v1/inodes', { ownerVmId: vm.json.id, size: 8192 });
-    const r = await t.app.inject({ method: 'GET', url: '/metrics' });
+    const r = await t.app.inject({ method: 'GET', url: '/metrics', headers: t.headers });
     assert.equal(r.statusCode, 200);
     assert.match(r.headers['content-type'] as string, /^text\/plain/);
     assert.match(r.body, /^gmemd_vms\{state="active"\} 1$/m);
@@ -183,14 +183,14 @@ test('GET /metrics exposes request, process and ledger metrics in Prometheus tex
 test('malformed JSON, a wrong content type and an unknown route are problems too', async () => {
   const t = await makeApp('simulated');
   try {
-    const bad = await t.app.inject({ method: 'POST', url: '/v1/vms', payload: '{"name": ', headers: { 'content-type': 'application/json' } });
+    const bad = await t.app.inject({ method: 'POST', url: '/v1/vms', payload: '{"name": ', headers: { ...t.headers, 'content-type': 'application/json' } });
     assert.equal(bad.statusCode, 400);
     assert.equal(bad.headers['content-type'], 'application/problem+json; charset=utf-8');
     assert.equal(JSON.parse(bad.body).code, 'request.invalid');
-    const type = await t.app.inject({ method: 'POST', url: '/v1/vms', payload: '<vm/>', headers: { 'content-type': 'application/xml' } });
+    const type = await t.app.inject({ method: 'POST', url: '/v1/vms', payload: '<vm/>', headers: { ...t.headers, 'content-type': 'application/xml' } });
     assert.equal(type.statusCode, 415);
     assert.equal(JSON.parse(type.body).code, 'request.invalid');
-    const none = await t.app.inject({ method: 'GET', url: '/v1/nothing' });
+    const none = await t.app.inject({ method: 'GET', url: '/v1/nothing', headers: t.headers });
     assert.equal(none.statusCode, 404);
     assert.equal(JSON.parse(none.body).code, 'request.route_not_found');
     assert.equal(t.store.ledger.sqlite.prepare("SELECT count(*) n FROM vms").pluck().get(), 0);

@@ -123,7 +123,8 @@ describe('crash at every step, then restart', () => {
   /** A fresh server; any earlier one still running (a failed step) is killed first. */
   const start = async (extra: Record<string, string> = {}) => {
     for (const s of started) if (s.child.exitCode === null && s.child.signalCode === null) { s.child.kill('SIGKILL'); await s.exited; }
-    const s = await startServer({ ...env, ...extra });
+    // A handover's successor must die at the point too: test-only settings reach it only when asked.
+    const s = await startServer({ ...env, GMEMD_HANDOVER_TEST_MODE: '1', ...extra });
     started.push(s);
     return s;
   };

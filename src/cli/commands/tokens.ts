@@ -1,27 +1,8 @@
 // gmemd token create|list|revoke: the token API (admin only). The secret of a new token is
 // printed once, as the service returns it once.
-import createClient from 'openapi-fetch';
-import { need, unwrap, UsageError, type Command, type CommandContext } from '../context.js';
+import { need, unwrap, UsageError, type Command } from '../context.js';
 import { show, table } from '../output.js';
-
-// The token API's contract (issue 10: POST /v1/tokens {name, role} -> {id, name, role, token},
-// GET /v1/tokens, DELETE /v1/tokens/{tokenId}), typed here until those routes are in the
-// committed document; then the generated paths carry them and this block goes.
-type Role = 'admin' | 'operator' | 'auditor';
-interface TokenInfo { id: string; name: string; role: Role; createdAt: string; revokedAt: string | null }
-type Json<T> = { content: { 'application/json': T } };
-interface TokenPaths {
-  '/v1/tokens': {
-    post: { requestBody: Json<{ name: string; role: Role }>; responses: { 201: Json<TokenInfo & { token: string }>; default: Json<unknown> } };
-    get: { responses: { 200: Json<{ items: TokenInfo[] }>; default: Json<unknown> } };
-  };
-  '/v1/tokens/{tokenId}': {
-    delete: { parameters: { path: { tokenId: string } }; responses: { 200: Json<TokenInfo>; default: Json<unknown> } };
-  };
-}
-const tokensApi = (c: CommandContext) => c.api as unknown as ReturnType<typeof createClient<TokenPaths>>;
-
-const ROLES = ['admin', 'operator', 'auditor'] as const;
+import { ROLES, isRole } from '../../domain/roles.js';
 
 export const tokenCommands: Command[] = [
   {
@@ -34,9 +15,9 @@ export const tokenCommands: Command[] = [
     options: { name: { type: 'string' }, role: { type: 'string' } },
     async run(c) {
       const name = need(c, 'name');
-      const role = need(c, 'role') as (typeof ROLES)[number];
-      if (!ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
-      const t = unwrap(await tokensApi(c).POST('/v1/tokens', { body: { name, role } }));
+      const role = need(c, 'role');
+      if (!isRole(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+      const t = unwrap(await c.api.POST('/v1/tokens', { body: { name, role } }));
       show(c, t, () => `${t.id} ${t.name} (${t.role})\n${t.token}`);
       return 0;
     },
@@ -45,7 +26,7 @@ export const tokenCommands: Command[] = [
     name: 'token list', summary: 'Every token issued, revoked ones included (admin); never their secrets',
     usage: 'gmemd token list',
     async run(c) {
-      const list = unwrap(await tokensApi(c).GET('/v1/tokens'));
+      const list = unwrap(await c.api.GET('/v1/tokens'));
       show(c, list, () => table(list.items, [['ID', (t) => t.id], ['NAME', (t) => t.name], ['ROLE', (t) => t.role],
         ['CREATED', (t) => t.createdAt], ['REVOKED', (t) => t.revokedAt]]));
       return 0;
@@ -57,7 +38,7 @@ export const tokenCommands: Command[] = [
     async run(c) {
       const tokenId = c.positionals[0];
       if (!tokenId) throw new UsageError('the token id is required');
-      const t = unwrap(await tokensApi(c).DELETE('/v1/tokens/{tokenId}', { params: { path: { tokenId } } }));
+      const t = unwrap(await c.api.DELETE('/v1/tokens/{tokenId}', { params: { path: { tokenId } } }));
       show(c, t, () => `revoked ${t.id} ${t.name} (${t.role}) at ${t.revokedAt}`);
       return 0;
     },

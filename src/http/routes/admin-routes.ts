@@ -27,6 +27,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // Test-only (GMEMD_TEST_HOOKS=1, never by default, never in the spec): change kernel state
   // behind gmemd's back, bypassing ledger and registry, so tests of reconcile have drift to find.
   app.post('/_test/kernel/delete-memslot', {
+    config: { access: 'admin' },
     schema: { hide: true, body: Type.Object({ vmId: Type.String(), slot: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }) },
   }, async (req, reply) => {
     const fd = ctx.registry.vmFd(req.body.vmId);

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AuditQueries } from '../../audit/audit-queries.js';
 import type { VerifyResult } from '../../audit/verify.js';
-import { problems, ref, PageQuery } from '../schemas/common.js';
+import { problems, ref, RefId, PageQuery } from '../schemas/common.js';
 import {
   AccessPage, AccessQuery, AuditEventPage, EventsQuery, ExportQuery, ExposurePage, ExposureQuery, LineagePage, VerifyReport,
 } from '../schemas/audit-schemas.js';
@@ -50,7 +50,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, o
 
   app.get('/v1/audit/lineage/:inodeId', {
     schema: { operationId: 'getAuditLineage', tags: ['audit'], summary: 'The chain of owners of an inode: creation, donations, migrations',
-      params: Type.Object({ inodeId: Type.String() }), querystring: PageQuery, response: { 200: ref(LineagePage), ...problems(400, 404) } },
+      params: Type.Object({ inodeId: RefId('An inode') }), querystring: PageQuery, response: { 200: ref(LineagePage), ...problems(400, 404) } },
   }, async (req, reply) => respond(req, reply, audit.lineage(req.params.inodeId, req.query), (p) => pageJson(p, ownershipStepJson)));
 
   app.get('/v1/audit/verify', {

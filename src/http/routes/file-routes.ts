@@ -2,16 +2,17 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { allocate, punchHole } from '../../services/file-service.js';
 import { err } from '../../domain/result.js';
-import { example, PageQuery, problems, ref } from '../schemas/common.js';
+import { example, PageQuery, problems, ref, RefId } from '../schemas/common.js';
 import { File, FileList, RangeRequest, RangeResult } from '../schemas/resource-schemas.js';
 import { fileJson, pageJson } from '../serialize.js';
 import { respond } from '../problem.js';
 import { mutate } from '../mutation.js';
 import { listArgs } from './list-args.js';
+import { sendCachedPage } from '../read-cache.js';
 import { literals } from '../schemas/literals.js';
 import { FILE_STATES } from '../../domain/vocabulary.js';
 
-const FileParams = Type.Object({ fileId: Type.String() });
+const FileParams = Type.Object({ fileId: RefId('A file') });
 const rangeJson = (r: { file: { id: string; inodeId: string }; offset: number; length: number }) =>
   ({ fileId: r.file.id, inodeId: r.file.inodeId, offset: r.offset, length: r.length });
 
@@ -21,14 +22,14 @@ const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/v1/files', {
     schema: { operationId: 'listFiles', tags: ['files'], summary: 'List files (VMs\' views of inodes)',
       querystring: Type.Intersect([PageQuery, Type.Object({
-        vmId: Type.Optional(Type.String()), inodeId: Type.Optional(Type.String()),
+        vmId: Type.Optional(RefId('A VM')), inodeId: Type.Optional(RefId('An inode')),
         state: Type.Optional(literals(FILE_STATES)),
       })]),
       response: { 200: ref(FileList), ...problems(400) } },
   }, async (req, reply) => {
     const page = listArgs(req, reply, req.query);
     if (!page) return reply;
-    return pageJson(ctx.store.files.list({ ...page, vmId: req.query.vmId, inodeId: req.query.inodeId, state: req.query.state }), fileJson);
+    return sendCachedPage(ctx.store, req, reply, () => pageJson(ctx.store.files.list({ ...page, vmId: req.query.vmId, inodeId: req.query.inodeId, state: req.query.state }), fileJson));
   });
 
   app.get('/v1/files/:fileId', {

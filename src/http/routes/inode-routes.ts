@@ -2,12 +2,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { createInode } from '../../services/inode-service.js';
 import { inodeDetail } from '../../services/queries.js';
-import { example, PageQuery, problems, ref } from '../schemas/common.js';
+import { example, PageQuery, problems, ref, RefId } from '../schemas/common.js';
 import { CreateInodeRequest, InodeCreated, InodeDetail, InodeList } from '../schemas/resource-schemas.js';
 import { bindingJson, fileJson, inodeJson, pageJson } from '../serialize.js';
-import { respond } from '../problem.js';
 import { mutate } from '../mutation.js';
 import { listArgs } from './list-args.js';
+import { sendCached, sendCachedPage } from '../read-cache.js';
 import { literals } from '../schemas/literals.js';
 import { INODE_STATES } from '../../domain/vocabulary.js';
 
@@ -25,20 +25,20 @@ const inodeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/v1/inodes', {
     schema: { operationId: 'listInodes', tags: ['inodes'], summary: 'List inodes',
       querystring: Type.Intersect([PageQuery, Type.Object({
-        ownerVmId: Type.Optional(Type.String()),
+        ownerVmId: Type.Optional(RefId('The owner VM')),
         state: Type.Optional(literals(INODE_STATES)),
       })]),
       response: { 200: ref(InodeList), ...problems(400) } },
   }, async (req, reply) => {
     const page = listArgs(req, reply, req.query);
     if (!page) return reply;
-    return pageJson(ctx.store.inodes.list({ ...page, ownerVmId: req.query.ownerVmId, state: req.query.state }), inodeJson);
+    return sendCachedPage(ctx.store, req, reply, () => pageJson(ctx.store.inodes.list({ ...page, ownerVmId: req.query.ownerVmId, state: req.query.state }), inodeJson));
   });
 
   app.get('/v1/inodes/:inodeId', {
     schema: { operationId: 'getInode', tags: ['inodes'], summary: 'An inode with its files and bindings across VMs',
-      params: Type.Object({ inodeId: Type.String() }), response: { 200: ref(InodeDetail), ...problems(404) } },
-  }, async (req, reply) => respond(req, reply, inodeDetail(ctx, req.params.inodeId), (d) => ({
+      params: Type.Object({ inodeId: RefId('An inode') }), response: { 200: ref(InodeDetail), ...problems(404) } },
+  }, async (req, reply) => sendCached(ctx.store, req, reply, () => inodeDetail(ctx, req.params.inodeId), (d) => ({
     inode: inodeJson(d.inode), files: d.files.map(fileJson), bindings: d.bindings.map(bindingJson),
   })));
 };

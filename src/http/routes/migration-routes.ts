@@ -4,7 +4,7 @@ import { abortMigration, prepareMigration } from '../../services/migration-servi
 import { commitMigration } from '../../services/migration-commit.js';
 import { err } from '../../domain/result.js';
 import type { MigrationRow } from '../../store/rows.js';
-import { example, PageQuery, problems, ref } from '../schemas/common.js';
+import { example, PageQuery, problems, ref, RefId } from '../schemas/common.js';
 import { CreateMigrationRequest, Migration, MigrationList } from '../schemas/sharing-schemas.js';
 import { pageJson } from '../serialize.js';
 import { respond } from '../problem.js';
@@ -17,7 +17,7 @@ const migrationJson = (m: MigrationRow) => ({
   id: m.id, sourceVmId: m.sourceVmId, targetVmId: m.targetVmId, kind: m.kind, state: m.state,
   plan: m.plan as never, createdAt: new Date(m.createdAt).toISOString(), endedAt: m.endedAt === null ? null : new Date(m.endedAt).toISOString(),
 });
-const Params = Type.Object({ migrationId: Type.String() });
+const Params = Type.Object({ migrationId: RefId('A migration') });
 
 const migrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { ctx } = app.gmemd;
@@ -33,7 +33,7 @@ const migrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { operationId: 'listMigrations', tags: ['migrations'], summary: 'List migrations and handovers',
       querystring: Type.Intersect([PageQuery, Type.Object({
         state: Type.Optional(literals(MIGRATION_STATES)),
-        vmId: Type.Optional(Type.String()),
+        vmId: Type.Optional(RefId('A VM')),
       })]),
       response: { 200: ref(MigrationList), ...problems(400) } },
   }, async (req, reply) => {

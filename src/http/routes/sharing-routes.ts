@@ -4,13 +4,13 @@ import { shareFile, revokeFile } from '../../services/sharing-service.js';
 import { narrowFile } from '../../services/narrow-service.js';
 import { donateFile } from '../../services/donation-service.js';
 import { probeVm } from '../../services/probe-service.js';
-import { example, problems, ref } from '../schemas/common.js';
+import { example, problems, ref, RefId } from '../schemas/common.js';
 import { File } from '../schemas/resource-schemas.js';
 import { Closed, DonateRequest, Donation, NarrowRequest, ProbeRequest, ProbeResult, ShareRequest } from '../schemas/sharing-schemas.js';
 import { fileJson } from '../serialize.js';
 import { mutate } from '../mutation.js';
 
-const FileParams = Type.Object({ fileId: Type.String() });
+const FileParams = Type.Object({ fileId: RefId('A file') });
 
 const sharingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { ctx } = app.gmemd;
@@ -48,7 +48,7 @@ const sharingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { action: 'vm.probe' },
     schema: { operationId: 'probeVm', tags: ['vms'],
       summary: 'Run a one-shot vCPU that reads (after optionally writing) the byte at gpa, and report what the guest saw',
-      params: Type.Object({ vmId: Type.String() }), body: example(ref(ProbeRequest), { gpa: 1048576, write: 42 }), response: { 200: ref(ProbeResult), ...problems(400, 404, 409, 422) } },
+      params: Type.Object({ vmId: RefId('A VM') }), body: example(ref(ProbeRequest), { gpa: 1048576, write: 42 }), response: { 200: ref(ProbeResult), ...problems(400, 404, 409, 422) } },
   }, async (req, reply) => mutate(req, reply, (caller) => probeVm(ctx, caller, req.params.vmId, req.body),
     (p) => ({ vmId: req.params.vmId, gpa: p.gpa, outcome: p.kind, ...('value' in p ? { value: p.value } : {}),
       ...('wrote' in p ? { wrote: p.wrote } : {}), ...('errno' in p ? { errno: p.errno } : {}) })));

@@ -2,16 +2,16 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { createVm, destroyVm } from '../../services/vm-service.js';
 import { vmDetail } from '../../services/queries.js';
-import { example, PageQuery, problems, ref } from '../schemas/common.js';
+import { example, PageQuery, problems, ref, RefId } from '../schemas/common.js';
 import { CreateVmRequest, Vm, VmDestroyed, VmDetail, VmList } from '../schemas/resource-schemas.js';
 import { bindingJson, fileJson, pageJson, vmJson } from '../serialize.js';
-import { respond } from '../problem.js';
 import { mutate } from '../mutation.js';
 import { listArgs } from './list-args.js';
+import { sendCached, sendCachedPage } from '../read-cache.js';
 import { literals } from '../schemas/literals.js';
 import { VM_STATES } from '../../domain/vocabulary.js';
 
-const VmParams = Type.Object({ vmId: Type.String() });
+const VmParams = Type.Object({ vmId: RefId('A VM') });
 
 const vmRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { ctx } = app.gmemd;
@@ -29,13 +29,13 @@ const vmRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req, reply) => {
     const page = listArgs(req, reply, req.query);
     if (!page) return reply;
-    return pageJson(ctx.store.vms.list({ ...page, state: req.query.state }), vmJson);
+    return sendCachedPage(ctx.store, req, reply, () => pageJson(ctx.store.vms.list({ ...page, state: req.query.state }), vmJson));
   });
 
   app.get('/v1/vms/:vmId', {
     schema: { operationId: 'getVm', tags: ['vms'], summary: 'A VM with its files, bindings and memory totals',
       params: VmParams, response: { 200: ref(VmDetail), ...problems(404) } },
-  }, async (req, reply) => respond(req, reply, vmDetail(ctx, req.params.vmId), (d) => ({
+  }, async (req, reply) => sendCached(ctx.store, req, reply, () => vmDetail(ctx, req.params.vmId), (d) => ({
     vm: vmJson(d.vm), files: d.files.map(fileJson), bindings: d.bindings.map(bindingJson), memory: d.memory,
   })));
 

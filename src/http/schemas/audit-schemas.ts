@@ -1,7 +1,8 @@
 // Shapes of the audit API: events (as hashed, with ISO times), who held access at an
 // instant, exposure findings, ownership lineage and the verify report.
 import { Type } from 'typebox';
-import { Nullable, PageOf, PageQuery, ref, Time } from './common.js';
+import { Nullable, PageOf, PageQuery, ref, RefId, Time } from './common.js';
+import { WIRE } from '../../domain/limits.js';
 import { Permission } from './resource-schemas.js';
 import { literals } from './literals.js';
 import { FILE_ROLES, OUTCOMES, VM_STATES } from '../../domain/vocabulary.js';
@@ -32,11 +33,11 @@ export const AccessHolder = Type.Object({
   from: AccessBound(), to: Nullable(AccessBound()),
 }, { $id: 'AccessHolder', additionalProperties: false, description: 'A VM\'s role and permissions on the inode over [from, to)' });
 
-export const ExposureKind = Type.Union([Type.Literal('multi_vm'), Type.Literal('write_shared'), Type.Literal('grant_of_grant'), Type.Literal('origin_gone')]);
+export const ExposureKind = literals(['multi_vm', 'write_shared', 'grant_of_grant', 'origin_gone'] as const);
 
 export const ExposedFile = Type.Object({
   fileId: Type.String(), vmId: Type.String(), role: Role, permissions: Type.Array(Permission),
-  state: Type.Union([Type.Literal('open'), Type.Literal('pending')]),
+  state: literals(['open', 'pending'] as const),
   grantedByFileId: Nullable(Type.String()),
   grantedByRole: Type.Unsafe<'owner' | 'grantee' | null>({ type: 'string', enum: ['owner', 'grantee'], nullable: true,
     description: 'Role of the granting file: grantee marks a grant of a grant' }),
@@ -50,7 +51,7 @@ export const Exposure = Type.Object({
 
 export const OwnershipStep = Type.Object({
   seq: Type.Integer(), time: Time, actor: Type.String(),
-  action: Type.Union([Type.Literal('inode.create'), Type.Literal('file.donate'), Type.Literal('file.migrate')]),
+  action: literals(['inode.create', 'file.donate', 'file.migrate'] as const),
   fromVmId: Nullable(Type.String()), toVmId: Nullable(Type.String()), fromFileId: Nullable(Type.String()),
   toFileId: Nullable(Type.String()), migrationId: Nullable(Type.String()), requestId: Nullable(Type.String()),
 }, { $id: 'OwnershipStep', additionalProperties: false });
@@ -60,9 +61,7 @@ export const VerifyReport = Type.Object({
   events: Type.Integer({ description: 'Events verified (before the break, when broken)' }),
   headSeq: Type.Optional(Type.Integer()), headHash: Type.Optional(Hash),
   firstBadSeq: Type.Optional(Type.Integer({ description: 'The first seq that does not verify' })),
-  reason: Type.Optional(Type.Union([Type.Literal('seq_gap'), Type.Literal('seq_unexpected'), Type.Literal('prev_hash_mismatch'),
-    Type.Literal('hash_mismatch'), Type.Literal('unreadable_row'), Type.Literal('checkpoint_mac_invalid'),
-    Type.Literal('checkpoint_hash_mismatch'), Type.Literal('checkpoint_event_missing')])),
+  reason: Type.Optional(literals(['seq_gap', 'seq_unexpected', 'prev_hash_mismatch', 'hash_mismatch', 'unreadable_row', 'checkpoint_mac_invalid', 'checkpoint_hash_mismatch', 'checkpoint_event_missing'] as const)),
   message: Type.Optional(Type.String()),
   checkpoints: Type.Object({
     count: Type.Integer(), latestSeq: Nullable(Type.Integer()),
@@ -76,16 +75,16 @@ export const ExposurePage = PageOf(Exposure, 'ExposurePage');
 export const LineagePage = PageOf(OwnershipStep, 'LineagePage');
 
 export const EventsQuery = Type.Intersect([PageQuery, Type.Object({
-  action: Type.Optional(Type.String()), vmId: Type.Optional(Type.String()), inodeId: Type.Optional(Type.String()),
-  fileId: Type.Optional(Type.String()),
+  action: Type.Optional(Type.String({ maxLength: WIRE.idMaxLength, pattern: '^[a-z][a-z._]*$', description: 'An action, e.g. inode.create' })),
+  vmId: Type.Optional(RefId('A VM')), inodeId: Type.Optional(RefId('An inode')), fileId: Type.Optional(RefId('A file')),
   outcome: Type.Optional(literals(OUTCOMES)),
   since: Type.Optional(Type.String({ format: 'date-time', description: 'Events at or after this time' })),
   until: Type.Optional(Type.String({ format: 'date-time', description: 'Events before this time' })),
-  order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { description: 'By seq; default asc' })),
+  order: Type.Optional(literals(['asc', 'desc'] as const, { description: 'By seq; default asc' })),
 })]);
 
 export const AccessQuery = Type.Intersect([PageQuery, Type.Object({
-  inodeId: Type.String(),
+  inodeId: RefId('An inode'),
   at: Type.Optional(Type.String({ format: 'date-time', description: 'The instant; exactly one of at and atSeq' })),
   atSeq: Type.Optional(Seq('The state right after this event')),
 })]);

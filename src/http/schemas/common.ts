@@ -1,6 +1,7 @@
 // Shared wire shapes. Each named schema carries an $id: registered once with addSchema, it
 // becomes a named component in the OpenAPI document, and routes refer to it with ref().
 import { Type, type Static, type TSchema } from 'typebox';
+import { WIRE } from '../../domain/limits.js';
 
 /** A $ref to a registered schema that keeps the schema's static type for the type provider. */
 export function ref<T extends TSchema>(schema: T) {
@@ -17,10 +18,16 @@ export function Nullable<T extends TSchema>(schema: T) {
   return Type.Unsafe<Static<T> | null>({ ...schema, nullable: true });
 }
 
-export const Labels = Type.Record(Type.String({ maxLength: 63 }), Type.String({ maxLength: 255 }),
-  { description: 'Free-form key/value labels' });
+// A Record's key schema becomes patternProperties, which bounds no key: propertyNames does.
+export const Labels = Type.Record(Type.String(), Type.String({ maxLength: WIRE.labelValueMaxLength }),
+  { maxProperties: WIRE.labelsMax, propertyNames: { minLength: 1, maxLength: WIRE.labelKeyMaxLength }, description: `Free-form key/value labels: at most ${WIRE.labelsMax}, keys up to ${WIRE.labelKeyMaxLength} characters, values up to ${WIRE.labelValueMaxLength}` });
 export const Time = Type.String({ format: 'date-time' });
 export const Id = (prefix: string) => Type.String({ pattern: `^${prefix}_[0-9a-z]{26}$`, description: `a ${prefix}_… id` });
+/**
+ * An id a client sends (path, query, body): bounded and of a safe set, so a hostile one is a
+ * 400 before it reaches a query or an event; one of the right shape that names nothing is a 404.
+ */
+export const RefId = (what: string) => Type.String({ minLength: 1, maxLength: WIRE.idMaxLength, pattern: WIRE.idPattern, description: `${what} id` });
 /** Byte counts and guest addresses: integers exact in JSON (below 2^53). */
 export const Bytes = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
@@ -45,7 +52,7 @@ export const Problem = Type.Object({
 }, { $id: 'Problem', additionalProperties: true, description: 'RFC 9457 problem details' });
 
 export const PageQuery = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: WIRE.pageLimitMax, default: WIRE.pageLimitDefault })),
   cursor: Type.Optional(Type.String({ maxLength: 200, description: 'Opaque cursor from a previous page' })),
 });
 

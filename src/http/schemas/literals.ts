@@ -1,9 +1,10 @@
-// A TypeBox union of string literals from one of the domain's vocabularies (vocabulary.ts):
-// the same anyOf-of-const schema as writing each Type.Literal out, from one list.
-import { Type, type TLiteral, type TSchemaOptions, type TUnion } from 'typebox';
+// A string enum from one of the domain's vocabularies (vocabulary.ts), typed as the union of
+// its words. Written as `{type: 'string', enum}` rather than TypeBox's anyOf of consts: Ajv
+// validates both alike, the OpenAPI document shows an enum, and fast-json-stringify
+// serializes it as a plain string, where an anyOf makes it run an Ajv validation per branch
+// on every value it writes (a third of a bind's serving time).
+import { Type, type TSchemaOptions, type TUnsafe } from 'typebox';
 
-type Literals<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> };
-
-export function literals<const T extends readonly string[]>(words: T, options?: TSchemaOptions): TUnion<Literals<T>> {
-  return Type.Union(words.map((w) => Type.Literal(w)), options) as unknown as TUnion<Literals<T>>;
+export function literals<const T extends readonly string[]>(words: T, options?: TSchemaOptions): TUnsafe<T[number]> {
+  return Type.Unsafe<T[number]>({ ...options, type: 'string', enum: [...words] });
 }

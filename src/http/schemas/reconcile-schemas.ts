@@ -1,5 +1,6 @@
 // Shapes for reconcile (start-up report, drift, repair), the host scan and the handover.
 import { Type } from 'typebox';
+import { literals } from './literals.js';
 import { Nullable, ref, Time } from './common.js';
 import { DRIFT_KINDS } from '../../reconcile/drift.js';
 
@@ -12,7 +13,7 @@ export const LostObjects = Type.Object({
 
 export const StartupReconcile = Type.Object({
   at: Time,
-  cause: Type.Union([Type.Literal('startup'), Type.Literal('handover'), Type.Literal('repair')]),
+  cause: literals(['startup', 'handover', 'repair'] as const),
   intents: Type.Array(Type.Object({
     intentId: Type.String(), kind: Type.String(), openedAt: Time,
     resolution: Type.Literal('abandoned', { description: 'the operation never recorded its outcome; the ledger keeps the state from before it' }),
@@ -22,7 +23,7 @@ export const StartupReconcile = Type.Object({
 }, { $id: 'StartupReconcile', additionalProperties: false, description: 'What start-up reconcile found and recorded before gmemd served requests' });
 
 export const DriftItem = Type.Object({
-  kind: Type.Union(DRIFT_KINDS.map((k) => Type.Literal(k))),
+  kind: literals(DRIFT_KINDS),
   message: Type.String(),
   repairable: Type.Boolean(),
   vmId: Type.Optional(Type.String()), inodeId: Type.Optional(Type.String()), fileId: Type.Optional(Type.String()),
@@ -31,8 +32,8 @@ export const DriftItem = Type.Object({
 }, { $id: 'DriftItem', additionalProperties: false });
 
 export const RepairOutcome = Type.Object({
-  kind: Type.Union(DRIFT_KINDS.map((k) => Type.Literal(k))),
-  action: Type.Union([Type.Literal('recreated'), Type.Literal('deleted'), Type.Literal('marked_lost'), Type.Literal('skipped')],
+  kind: literals(DRIFT_KINDS),
+  action: literals(['recreated', 'deleted', 'marked_lost', 'skipped'] as const,
     { description: 'skipped: an open intent (revoke, narrow, donate, destroy, migration commit) is removing this memslot, so it is not re-created' }),
   ok: Type.Boolean(),
   reason: Type.Optional(Type.String()),
@@ -53,6 +54,7 @@ export const ReconcileReport = Type.Object({
   repairs: Type.Array(ref(RepairOutcome)),
   lost: ref(LostObjects),
   remaining: Type.Array(ref(DriftItem), { description: 'What still differs after repair' }),
+  sweepTruncated: Type.Boolean({ description: 'With sweepSlots: the sweep stopped at its deadline (GMEMD_SWEEP_DEADLINE_MS), so some VMs\' slot ids were not all probed' }),
   startup: Type.Optional(ref(StartupReconcile)),
 }, { $id: 'ReconcileReport', additionalProperties: false });
 
@@ -65,13 +67,16 @@ export const HostScan = Type.Object({
   processes: Type.Array(Type.Object({
     pid: Type.Integer(), command: Type.String(), self: Type.Boolean(),
     fds: Type.Array(Type.Object({
-      fd: Type.Integer(), kind: Type.Union([Type.Literal('kvm-vm'), Type.Literal('kvm-gmem')]), ino: Nullable(Type.Integer()), ...Tracked,
+      fd: Type.Integer(), kind: literals(['kvm-vm', 'kvm-gmem'] as const), ino: Nullable(Type.Integer()), ...Tracked,
     }, { additionalProperties: false })),
     mappings: Type.Array(Type.Object({
       start: Type.String({ description: 'hex address' }), end: Type.String({ description: 'hex address' }), offset: Type.Integer(), ino: Type.Integer(), ...Tracked,
     }, { additionalProperties: false })),
   }, { additionalProperties: false })),
   untracked: Type.Object({ fds: Type.Integer(), mappings: Type.Integer() }, { additionalProperties: false }),
+  truncated: Type.Boolean({ description: 'The scan stopped at its deadline (GMEMD_HOST_SCAN_DEADLINE_MS); `skipped` processes were not read' }),
+  skipped: Type.Integer({ description: 'Processes not read because the deadline passed' }),
+  deadlineMs: Type.Integer(),
 }, { $id: 'HostScan', additionalProperties: false, description: 'kvm-vm / kvm-gmem fds and guest_memfd mappings of every process, from /proc' });
 
 export const HandoverRequest = Type.Object({

@@ -1,6 +1,7 @@
 // The resources: VMs, inodes (storage), files (one VM's view) and bindings (memslots).
 import { Type } from 'typebox';
-import { Bounded, Bytes, Id, Labels, Nullable, PageOf, ref, Time } from './common.js';
+import { Bounded, Bytes, Id, Labels, Nullable, PageOf, ref, RefId, Time } from './common.js';
+import { WIRE } from '../../domain/limits.js';
 import { MAX_GPA, MAX_INODE_SIZE, MAX_OFFSET, PAGE } from '../../domain/ranges.js';
 import { NR_MEMSLOTS } from '../../domain/slots.js';
 import { literals } from './literals.js';
@@ -66,13 +67,13 @@ export const FileList = PageOf(File, 'FileList');
 export const BindingList = PageOf(Binding, 'BindingList');
 
 export const CreateVmRequest = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
+  name: Type.String({ minLength: 1, maxLength: WIRE.nameMaxLength, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
   labels: Type.Optional(Labels),
 }, { $id: 'CreateVmRequest', additionalProperties: false });
 
 export const CreateInodeRequest = Type.Object({
-  ownerVmId: Type.String(),
-  size: Bounded(MAX_INODE_SIZE, `Bytes; a positive multiple of ${PAGE}, at most ${MAX_INODE_SIZE} (1 TiB)`),
+  ownerVmId: RefId('The owner VM'),
+  size: Bounded(MAX_INODE_SIZE, `Bytes; a positive multiple of ${PAGE}, at most ${MAX_INODE_SIZE} (1 TiB) and within the memory budget (409 quota.memory; GET /v1/host limits)`),
   shareable: Type.Optional(Type.Boolean({ default: true, description: 'MMAP|INIT_SHARED: other VMs can view it' })),
   labels: Type.Optional(Labels),
 }, { $id: 'CreateInodeRequest', additionalProperties: false });

@@ -1,20 +1,20 @@
 // Shapes for sharing, donation, migration and the probe.
 import { Type } from 'typebox';
-import { Bounded, Bytes, Id, Nullable, PageOf, ref, Time } from './common.js';
+import { Bounded, Bytes, Id, Nullable, PageOf, ref, RefId, Time } from './common.js';
 import { MAX_GPA } from '../../domain/ranges.js';
 import { File, Permission } from './resource-schemas.js';
 import { literals } from './literals.js';
 import { MIGRATION_KINDS, MIGRATION_STATES } from '../../domain/vocabulary.js';
 
 export const ShareRequest = Type.Object({
-  vmId: Type.String(), permissions: Type.Array(Permission, { minItems: 1, maxItems: 4, uniqueItems: true }),
+  vmId: RefId('The grantee VM'), permissions: Type.Array(Permission, { minItems: 1, maxItems: 4, uniqueItems: true }),
 }, { $id: 'ShareRequest', additionalProperties: false });
 
 export const NarrowRequest = Type.Object({
   permissions: Type.Array(Permission, { minItems: 1, maxItems: 4, uniqueItems: true }),
 }, { $id: 'NarrowRequest', additionalProperties: false });
 
-export const DonateRequest = Type.Object({ vmId: Type.String() }, { $id: 'DonateRequest', additionalProperties: false });
+export const DonateRequest = Type.Object({ vmId: RefId('The recipient VM') }, { $id: 'DonateRequest', additionalProperties: false });
 
 export const Donation = Type.Object({ from: ref(File), to: ref(File) }, { $id: 'Donation', additionalProperties: false });
 
@@ -29,7 +29,7 @@ export const ProbeRequest = Type.Object({
 
 export const ProbeResult = Type.Object({
   vmId: Type.String(), gpa: Bytes,
-  outcome: Type.Union([Type.Literal('value'), Type.Literal('write_trapped'), Type.Literal('unmapped'), Type.Literal('fault')], {
+  outcome: literals(['value', 'write_trapped', 'unmapped', 'fault'] as const, {
     description: 'value: the guest read `value`; write_trapped: its write exited to the host as MMIO (read-only memslot) and memory kept `value`; unmapped: no memslot backs gpa; fault: KVM_RUN failed with errno',
   }),
   value: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),
@@ -52,7 +52,7 @@ export const Migration = Type.Object({
 export const MigrationList = PageOf(Migration, 'MigrationList');
 
 export const CreateMigrationRequest = Type.Object({
-  sourceVmId: Type.String(), targetVmId: Type.String(),
+  sourceVmId: RefId('The source VM'), targetVmId: RefId('The target VM'),
 }, { $id: 'CreateMigrationRequest', additionalProperties: false });
 
 export const SHARING_SCHEMAS = [ShareRequest, NarrowRequest, DonateRequest, Donation, Closed, ProbeRequest, ProbeResult,

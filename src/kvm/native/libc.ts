@@ -25,7 +25,8 @@ export const libcLoads = (): number => loads;
 // through fixed-arity declarations of the same symbol: koffi compiles a call plan once for a
 // fixed prototype, whereas a variadic call parses its extra argument's type string and builds
 // the call on every call (koffi 3 src/koffi/src/ffi.cc: no PreparePlan for variadic functions),
-// and only a fixed prototype can be called with .async. This is ABI-correct on x86-64 Linux
+// and only a fixed prototype can be called with .async (ioctlAsync below: memslot changes
+// sleep in synchronize_srcu, KVM_CREATE_VM takes a millisecond on a busy host). This is ABI-correct on x86-64 Linux
 // (the only target: the struct layouts below are x86-64's): the SysV psABI (§3.2.3, §3.5.7)
 // passes an INTEGER-class variadic argument exactly as a named one, the third in %rdx, the
 // only extra being %al (an upper bound on the vector registers used), which glibc's ioctl
@@ -69,6 +70,39 @@ export const sys = {
 };
 
 export const errno = (): number => koffi.errno();
+
+// koffi keeps RESIDENT_POOLS sets of stack and heap blocks for async calls; one more call
+// in flight allocates a fresh 256 KiB set and frees it after, and past max_async_calls it
+// throws. Calls beyond the pools wait here instead: the kernel serializes memslot changes
+// of one VM anyway, and libuv runs four at a time.
+const RESIDENT_POOLS = koffi.config().resident_async_pools as number;
+let inFlight = 0;
+const waiting: (() => void)[] = [];
+
+/**
+ * ioctl(fd, request, arg) on one of koffi's worker threads. koffi saves the worker's errno
+ * after the call and restores it around the completion callback, so errno() read first
+ * thing there is this call's. `arg` must not be reused until the promise settles.
+ */
+export async function ioctlAsync(fd: number, request: number, arg: Buffer | number): Promise<{ ret: number; errno: number }> {
+  // A finishing call hands its slot straight to the next waiter, so the count never overshoots.
+  if (inFlight >= RESIDENT_POOLS) await new Promise<void>((go) => waiting.push(go));
+  else inFlight += 1;
+  const fn = typeof arg === 'number' ? fns.ioctlInt : fns.ioctlPtr;
+  try {
+    return await new Promise((resolve, reject) => {
+      fn.async(fd, request, arg, (e: unknown, ret: number) => {
+        const n = errno();
+        if (e) reject(e);
+        else resolve({ ret, errno: ret < 0 ? n : 0 });
+      });
+    });
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else inFlight -= 1;
+  }
+}
 
 /** A Buffer over native memory, no copy: valid only while the mapping exists. */
 export const nativeView = (addr: bigint, length: number): Buffer =>

@@ -11,7 +11,7 @@ import { CAP, GMEM_FLAG, KVM, MAP, O, PAGE_SIZE, PROT, SIZEOF } from '../uapi.js
 import { GuestProbe } from './guest-probe.js';
 import { classifyFdTarget, parseFdinfoIno, parseMaps } from '../procfs.js';
 import {
-  MAP_FAILED, StructBuf, decodeStat, encodeCreateGuestMemfd, encodeRegion2, errno, nativeView, sys,
+  MAP_FAILED, StructBuf, decodeStat, encodeCreateGuestMemfd, encodeRegion2, errno, ioctlAsync, nativeView, sys,
 } from './libc.js';
 
 interface Mapping {
@@ -63,6 +63,11 @@ export class NativeKvmHost implements KvmHost {
     return fd < 0 ? kfail('KVM_CREATE_VM', errno()) : kok(fd);
   }
 
+  async createVmAsync(type: number): Promise<KResult<number>> {
+    const r = await ioctlAsync(this.kvmFd, KVM.CREATE_VM, type);
+    return r.ret < 0 ? kfail('KVM_CREATE_VM', r.errno) : kok(r.ret);
+  }
+
   createGuestMemfd(vmFd: number, size: bigint, flags: bigint): KResult<number> {
     const fd = sys.ioctlPtr(vmFd, KVM.CREATE_GUEST_MEMFD, encodeCreateGuestMemfd(this.gmemBuf, size, flags));
     if (fd < 0) return kfail('KVM_CREATE_GUEST_MEMFD', errno());
@@ -73,6 +78,13 @@ export class NativeKvmHost implements KvmHost {
   setUserMemoryRegion2(vmFd: number, region: MemoryRegion): KResult<void> {
     const r = sys.ioctlPtr(vmFd, KVM.SET_USER_MEMORY_REGION2, encodeRegion2(this.regionBuf, region));
     return r < 0 ? kfail('KVM_SET_USER_MEMORY_REGION2', errno()) : kok(undefined);
+  }
+
+  async setUserMemoryRegion2Async(vmFd: number, region: MemoryRegion): Promise<KResult<void>> {
+    // A buffer per call: the worker thread reads it while the next call is being encoded.
+    const buf = encodeRegion2(new StructBuf(SIZEOF.kvm_userspace_memory_region2), region);
+    const r = await ioctlAsync(vmFd, KVM.SET_USER_MEMORY_REGION2, buf);
+    return r.ret < 0 ? kfail('KVM_SET_USER_MEMORY_REGION2', r.errno) : kok(undefined);
   }
 
   fstat(fd: number): KResult<FileStat> {

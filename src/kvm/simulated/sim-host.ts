@@ -99,6 +99,15 @@ export class SimulatedKvmHost implements KvmHost {
     return e ? kfail('KVM_SET_USER_MEMORY_REGION2', e) : kok(undefined);
   }
 
+  /** The model has nothing to wait for: the same calls, answered on a later microtask as the kernel's would be. */
+  createVmAsync(type: number): Promise<KResult<number>> {
+    return Promise.resolve(this.createVm(type));
+  }
+
+  setUserMemoryRegion2Async(vmFd: number, region: MemoryRegion): Promise<KResult<void>> {
+    return Promise.resolve(this.setUserMemoryRegion2(vmFd, region));
+  }
+
   fstat(fd: number): KResult<FileStat> {
     const obj = this.fds.get(fd);
     return obj ? kok(fdStat(obj)) : kfail('fstat', 'EBADF');

@@ -17,6 +17,7 @@ import { run } from '../../services/pipeline/run.js';
 import type { HandoverPort, HandoverSummary } from '../lifecycle.js';
 import { runReconcile } from '../../reconcile/run.js';
 import { HANDOVER_ENV, type HandoverManifest } from './manifest.js';
+import { successorEnv } from '../../config.js';
 
 export interface SenderDeps {
   ctx: ServiceContext;
@@ -89,7 +90,8 @@ export class HandoverSender implements HandoverPort {
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
 
     const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!], {
-      env: { ...process.env, [HANDOVER_ENV]: join(dir, 'manifest.json') },
+      // Test-only settings stay with this process unless GMEMD_HANDOVER_TEST_MODE=1 (src/config.ts).
+      env: { ...successorEnv(process.env), [HANDOVER_ENV]: join(dir, 'manifest.json') },
       stdio: ['ignore', 'inherit', 'inherit', ...inherit, ...(listenFd === null ? [] : [listenFd]), 'pipe'],
     });
     const line = await readyLine(child, child.stdio[manifest.readyFd] as Readable, this.deps.timeoutMs ?? 120_000);

@@ -4,7 +4,9 @@
 // socket, libuv unlinks the path it bound when the server closes: so gmemd binds a
 // temporary path and renames it over the configured one, leaving libuv a path that no longer
 // exists to unlink, and the configured path with the socket for as long as anyone listens.
-import { renameSync, unlinkSync } from 'node:fs';
+// The socket gets its mode (GMEMD_SOCKET_MODE, default 0660: owner and group may connect)
+// before the rename, so the configured path never has any other.
+import { chmodSync, renameSync, unlinkSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Listen } from '../../config.js';
 
@@ -14,7 +16,7 @@ export interface Listener {
   listen(opts: { host?: string; port?: number; path?: string; fd?: number }): Promise<string>;
 }
 
-export async function listenOn(app: Listener, listen: Listen, inheritedFd: number | null): Promise<void> {
+export async function listenOn(app: Listener, listen: Listen, inheritedFd: number | null, socketMode = 0o660): Promise<void> {
   if (listen.kind === 'unix') {
     // Node reports no address for a Unix socket it did not bind (or bound under another
     // name); fastify reads it to log. The configured path is the truth either way.
@@ -25,6 +27,7 @@ export async function listenOn(app: Listener, listen: Listen, inheritedFd: numbe
     // to decide it is not "localhost" (which it would bind twice, v4 and v6).
     const where = listen.kind === 'unix' ? { path: listen.path } : { host: listen.host, port: listen.port };
     await app.listen({ fd: inheritedFd, ...where } as unknown as { path: string });
+    if (listen.kind === 'unix') chmodSync(listen.path, socketMode);
     return;
   }
   if (listen.kind === 'tcp') {
@@ -34,6 +37,7 @@ export async function listenOn(app: Listener, listen: Listen, inheritedFd: numbe
   const tmp = `${listen.path}.${process.pid}.tmp`;
   try { unlinkSync(tmp); } catch { /* none left over */ }
   await app.listen({ path: tmp });
+  chmodSync(tmp, socketMode);
   renameSync(tmp, listen.path);
 }
 

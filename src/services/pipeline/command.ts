@@ -22,6 +22,10 @@ export type StepResult<T = unknown> = { ok: true; value: T } | { ok: false; erro
 export interface KernelStep {
   id: string;
   run(): StepResult;
+  /** The same call off the event loop, for a call the kernel may sleep in (a memslot change
+   *  waits for an SRCU grace period): the group-commit runner uses it, so other requests are
+   *  decided and recorded meanwhile. `run` stays for start-up, where nothing else runs. */
+  start?(): Promise<StepResult>;
   undo?(): StepResult;
   /** fstat and the like: nothing to undo. */
   effect?: boolean;

@@ -8,11 +8,15 @@
 import { err, ok, type DomainError, type ErrorCode, type Result } from '../../domain/result.js';
 import { KernelError } from '../../kvm/kernel-error.js';
 import type { Caller, ServiceContext } from '../context.js';
-import { isCrash, StepLog, type Command, type KernelStep, type Scope, type StepError, type Subjects } from './command.js';
+import { isCrash, StepLog, type Command, type KernelStep, type Scope, type StepError, type StepResult, type Subjects } from './command.js';
 import { Recorder } from './recorder.js';
 
 type Write = () => unknown;
 type Committed = { ok: true; value: unknown } | { ok: false; error: unknown };
+/** A kernel step in flight off the event loop: the driver awaits it and sends back its result. */
+class Pending { constructor(readonly result: Promise<StepResult>) {} }
+type Yielded = Write | Pending;
+type Sent = Committed | StepResult;
 
 export function kernelError(e: KernelError): DomainError {
   return {
@@ -47,7 +51,7 @@ function storeReply(ctx: ServiceContext, caller: Caller, result: Result<unknown>
   if (r.status < 500) ctx.store.idempotency.put(slot.key, { fingerprint: slot.fingerprint, status: r.status, body: r.body });
 }
 
-function mustCommit(c: Committed): unknown {
+function mustCommit(c: Sent): unknown {
   if (!c.ok) throw c.error;
   return c.value;
 }
@@ -66,7 +70,7 @@ function undoAll(steps: KernelStep[], log: StepLog): boolean {
   return all;
 }
 
-function* execute<T>(ctx: ServiceContext, caller: Caller, cmd: Command<T>): Generator<Write, Result<T>, Committed> {
+function* execute<T>(ctx: ServiceContext, caller: Caller, cmd: Command<T>, offLoop: boolean): Generator<Yielded, Result<T>, Sent> {
   const { store } = ctx;
   const scope = scopeOf(cmd.subjects ?? {});
   const rec = () => new Recorder(store, caller, ctx.now());
@@ -105,7 +109,7 @@ function* execute<T>(ctx: ServiceContext, caller: Caller, cmd: Command<T>): Gene
 
     for (const s of steps) {
       if (isCrash(s)) { ctx.crashPoint(s.crash); continue; }
-      const r = s.run();
+      const r = offLoop && s.start ? (yield new Pending(s.start())) as StepResult : s.run();
       log.outcomes.push(r.ok ? { id: s.id, ok: true, value: r.value } : { id: s.id, ok: false, error: r.error });
       if (r.ok || s.onError === 'continue') continue;
       // A refused step: what happened before it is undone, so the refusal changes nothing.
@@ -158,12 +162,15 @@ function* execute<T>(ctx: ServiceContext, caller: Caller, cmd: Command<T>): Gene
 export async function run<T>(ctx: ServiceContext, caller: Caller, cmd: Command<T>): Promise<Result<T>> {
   const got = ctx.pipeline.locks.acquire(cmd.keys ?? 'global');
   const release = typeof got === 'function' ? got : await got;
-  const gen = execute(ctx, caller, cmd);
+  const gen = execute(ctx, caller, cmd, true);
   try {
     let next = gen.next();
     while (!next.done) {
-      let c: Committed;
-      try { c = { ok: true, value: await ctx.store.uow.commit(next.value) }; } catch (error) { c = { ok: false, error }; }
+      const y = next.value;
+      let c: Sent;
+      // A call that could not even be issued (koffi refused its arguments) changed nothing.
+      if (y instanceof Pending) c = await y.result.catch((e: unknown) => ({ ok: false as const, error: { code: 'internal.error' as const, message: String(e) } }));
+      else try { c = { ok: true, value: await ctx.store.uow.commit(y) }; } catch (error) { c = { ok: false, error }; }
       next = gen.next(c);
     }
     return next.value;
@@ -175,11 +182,12 @@ export async function run<T>(ctx: ServiceContext, caller: Caller, cmd: Command<T
 /** Runs a command with one synchronous transaction per write. Only where nothing else runs: start-up and adoption. */
 export function runNow<T>(ctx: ServiceContext, caller: Caller, cmd: Command<T>): Result<T> {
   if (ctx.pipeline.locks.inFlight > 0) throw new Error(`${cmd.action}: runNow while commands are in flight`);
-  const gen = execute(ctx, caller, cmd);
+  const gen = execute(ctx, caller, cmd, false);
   let next = gen.next();
   while (!next.done) {
+    const y = next.value as Write; // offLoop false: execute never yields a Pending
     let c: Committed;
-    try { c = { ok: true, value: ctx.store.uow.run(next.value) }; } catch (error) { c = { ok: false, error }; }
+    try { c = { ok: true, value: ctx.store.uow.run(y) }; } catch (error) { c = { ok: false, error }; }
     next = gen.next(c);
   }
   return next.value;

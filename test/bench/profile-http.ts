@@ -1,6 +1,7 @@
-// Where a read's time goes: runs one gmemd bench server (test/bench/http-server.ts) under
-// a CPU profiler (serving only, start-up excluded), drives PATH with autocannon, and prints the heaviest functions.
-//   node --import tsx test/bench/profile-read.ts [inode|list] [seconds]
+// Where a request's time goes: runs one gmemd bench server (test/bench/http-server.ts) under
+// a CPU profiler (serving only, start-up excluded), drives one scenario with autocannon, and
+// prints the heaviest functions.
+//   node --import tsx test/bench/profile-http.ts [inode|list|bind] [seconds] [connections]
 import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,9 +9,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServerReady } from './http-server.js';
 import { runLoad } from './load.js';
-import { setupInodeTarget, setupListTarget } from './gmemd-scenarios.js';
+import { bindCycleRequests, setupBindTarget, setupInodeTarget, setupListTarget } from './gmemd-scenarios.js';
 
-const [what = 'inode', secs = '5'] = process.argv.slice(2);
+const [what = 'inode', secs = '5', conns = '10'] = process.argv.slice(2);
+const connections = Number(conns);
 const dir = mkdtempSync(join(tmpdir(), 'gmemd-prof-'));
 const child = fork(fileURLToPath(new URL('./http-server.ts', import.meta.url)), ['gmemd', dir], {
   execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -18,10 +20,18 @@ const child = fork(fileURLToPath(new URL('./http-server.ts', import.meta.url)), 
 });
 const ready = await new Promise<ServerReady>((resolve) => child.once('message', (m) => resolve(m as ServerReady)));
 const base = `http://127.0.0.1:${ready.port}`;
-const path = what === 'list' ? await setupListTarget(base) : `/v1/inodes/${await setupInodeTarget(base)}`;
-await runLoad({ url: `${base}${path}`, seconds: 1, connections: 10 });
-const r = await runLoad({ url: `${base}${path}`, seconds: Number(secs), connections: 10 });
-console.log(`${path}: ${Math.round(r.reqPerSec)} req/s`);
+if (what === 'bind') {
+  // Lanes are returned by each cycle's DELETE; one pool serves the whole (single) run.
+  const cycle = bindCycleRequests(await setupBindTarget(base));
+  const r = await runLoad({ url: base, seconds: Number(secs), connections, requests: cycle.requests });
+  const l = cycle.latency();
+  console.log(`bind/unbind: ${Math.round(r.reqPerSec)} req/s, ${Math.round(cycle.count() / r.seconds)} cycles/s, cycle p50 ${l?.p50.toFixed(1)} p99 ${l?.p99.toFixed(1)} ms`);
+} else {
+  const path = what === 'list' ? await setupListTarget(base) : `/v1/inodes/${await setupInodeTarget(base)}`;
+  await runLoad({ url: `${base}${path}`, seconds: 1, connections });
+  const r = await runLoad({ url: `${base}${path}`, seconds: Number(secs), connections });
+  console.log(`${path}: ${Math.round(r.reqPerSec)} req/s`);
+}
 await new Promise((res) => { child.once('exit', res); child.kill('SIGTERM'); });
 
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number; children?: number[] }
@@ -43,4 +53,11 @@ for (const n of prof.nodes) {
 }
 const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n)
   .map(([k, v]) => `${(100 * v / total).toFixed(1).padStart(5)}%  ${k}`).join('\n');
-console.log(`self:\n${top(self, 25)}\n\ninclusive:\n${top(incl, 40)}`);
+// Self time by module: which package or source file the time is spent in.
+const byModule = new Map<string, number>();
+for (const n of prof.nodes) {
+  if (!n.hitCount) continue;
+  const m = n.callFrame.url.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1').replace(/^.*\/src\//, 'src/') || `(native) ${n.callFrame.functionName}`;
+  byModule.set(m, (byModule.get(m) ?? 0) + n.hitCount);
+}
+console.log(`self:\n${top(self, 30)}\n\nself by module:\n${top(byModule, 25)}\n\ninclusive:\n${top(incl, 60)}`);

@@ -1,0 +1,1 @@
+CREATE INDEX `idempotency_created_idx` ON `idempotency` (`created_at`);

@@ -1,0 +1,78 @@
+// WAL checkpoints off the event loop. With SQLite's automatic checkpoint, the commit that
+// pushes the WAL past 1000 pages copies them into the database file and fsyncs it, inside
+// that commit, on the main thread: every request of that batch, and every one queued behind
+// it, waits milliseconds (the p99 of a write). Here a worker thread with its own connection
+// runs PASSIVE checkpoints (they never block the writer) every `everyMs`, and the writer's
+// own automatic checkpoint is off. Should frames still pile up past `maxFrames` (a reader
+// pinning old frames, a worker starved of CPU), the writer's automatic checkpoint comes back
+// until a checkpoint has caught up, so the WAL is bounded whatever happens. Durability is unchanged:
+// every commit still fsyncs the WAL (synchronous=FULL); a checkpoint only moves pages.
+import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
+
+// CommonJS source, run with eval: it loads the same better-sqlite3 build as the main thread,
+// and needs no loader, so it runs alike from dist/ and from the TypeScript sources.
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path, { fileMustExist: true });
+db.pragma('busy_timeout = 0');
+const timer = setInterval(() => {
+  try {
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
+    parentPort.postMessage({ log: r.log, checkpointed: r.checkpointed });
+  } catch (e) { parentPort.postMessage({ error: String(e) }); }
+}, workerData.everyMs);
+parentPort.on('message', (m) => {
+  if (m !== 'stop') return;
+  clearInterval(timer);
+  db.close();
+  parentPort.close();
+});
+`;
+
+export interface WalCheckpointer {
+  /** Checkpoints run by the worker, and how often the writer's own had to come back. */
+  readonly stats: { checkpoints: number; fallbacks: number; lastLogFrames: number };
+  stop(): Promise<void>;
+}
+
+const AUTO_PAGES = 1000; // SQLite's default wal_autocheckpoint
+
+export function startWalCheckpointer(sqlite: Database.Database, path: string,
+  opts: { everyMs?: number; maxFrames?: number } = {}): WalCheckpointer {
+  const everyMs = opts.everyMs ?? 100;
+  const maxFrames = opts.maxFrames ?? 16 * AUTO_PAGES;
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const worker = new Worker(WORKER, { eval: true, workerData: { path, everyMs, driver } });
+  // A checkpointer must never keep the process alive on its own.
+  worker.unref();
+  const stats = { checkpoints: 0, fallbacks: 0, lastLogFrames: 0 };
+  let fallback = false;
+  sqlite.pragma('wal_autocheckpoint = 0');
+  worker.on('message', (m: { log?: number; checkpointed?: number; error?: string }) => {
+    if (m.log === undefined || !sqlite.open) return;
+    stats.checkpoints += 1;
+    stats.lastLogFrames = m.log;
+    // Frames the checkpoint could not copy yet: the part of the WAL that keeps it growing.
+    const backlog = m.log - (m.checkpointed ?? 0);
+    if (!fallback && backlog > maxFrames) {
+      fallback = true;
+      stats.fallbacks += 1;
+      sqlite.pragma(`wal_autocheckpoint = ${AUTO_PAGES}`);
+    } else if (fallback && backlog === 0) {
+      fallback = false;
+      sqlite.pragma('wal_autocheckpoint = 0');
+    }
+  });
+  // If the worker dies, the writer checkpoints for itself again.
+  const restore = () => { if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${AUTO_PAGES}`); };
+  worker.on('error', restore);
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => { restore(); resolve(); }));
+  return {
+    stats,
+    // Held alive while it winds down, so a caller awaiting stop() sees it gone.
+    stop: async () => { worker.ref(); worker.postMessage('stop'); await exited; },
+  };
+}

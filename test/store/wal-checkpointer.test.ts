@@ -1,0 +1,65 @@
+// The WAL is checkpointed by the worker, not by the writer's commits; it stays bounded when
+// the worker cannot keep up; and stopping the worker gives the writer its own checkpoints back.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Store } from '../../src/store/store.js';
+import { startWalCheckpointer } from '../../src/store/wal-checkpointer.js';
+import { tempDir } from '../support/tmp.js';
+
+const autoPages = (s: Store) => s.ledger.sqlite.pragma('wal_autocheckpoint', { simple: true });
+const until = async (what: string, cond: () => boolean) => {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(cond(), what);
+};
+function writeEvents(store: Store, n: number) {
+  for (let i = 0; i < n; i++) {
+    store.uow.run(() => store.chain.append({ action: 'vm.create', outcome: 'ok', actor: 'test', details: { i, pad: 'x'.repeat(2000) } }));
+  }
+}
+
+test('the worker checkpoints what the writer commits; the writer does not', async () => {
+  const tmp = tempDir();
+  const path = join(tmp.dir, 'c.db');
+  const store = Store.open(path);
+  const cp = startWalCheckpointer(store.ledger.sqlite, path, { everyMs: 20 });
+  try {
+    assert.equal(autoPages(store), 0, 'the writer no longer checkpoints in its commits');
+    writeEvents(store, 300);
+    await until('a checkpoint after the writes reported frames', () => cp.stats.checkpoints > 0 && cp.stats.lastLogFrames > 0);
+    // Another connection sees every committed event (the WAL and the file agree on content).
+    const other = new Database(path, { readonly: true });
+    assert.equal((other.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n, 300);
+    other.close();
+  } finally {
+    await cp.stop();
+    assert.equal(autoPages(store), 1000, 'stopped: the writer checkpoints for itself again');
+    store.close();
+    tmp.cleanup();
+  }
+});
+
+test('a WAL the worker cannot shrink gives the writer its checkpoints back', async () => {
+  const tmp = tempDir();
+  const path = join(tmp.dir, 'c.db');
+  const store = Store.open(path);
+  // A reader holding a snapshot pins the WAL: no checkpoint can pass its frames.
+  const reader = new Database(path, { readonly: true });
+  reader.exec('BEGIN');
+  reader.prepare('SELECT count(*) FROM events').get();
+  const cp = startWalCheckpointer(store.ledger.sqlite, path, { everyMs: 20, maxFrames: 50 });
+  try {
+    writeEvents(store, 100);
+    await until('the fallback switched on', () => cp.stats.fallbacks === 1);
+    assert.equal(autoPages(store), 1000);
+    reader.exec('COMMIT');
+    writeEvents(store, 1);
+    await until('the WAL shrank and the worker took over again', () => autoPages(store) === 0);
+  } finally {
+    reader.close();
+    await cp.stop();
+    store.close();
+    tmp.cleanup();
+  }
+});
