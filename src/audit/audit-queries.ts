@@ -8,8 +8,9 @@ import { ExposureQuery, type ExposureKind } from './queries/exposure.js';
 import { LineageQuery } from './queries/lineage.js';
 import { EventExporter, type ExportRange } from './queries/export.js';
 import { TimeBounds } from './queries/time-bounds.js';
-import type { AuditEvent } from './event-rows.js';
-import { verifyLedger, verifyLedgerAsync, type VerifyOptions } from './verify.js';
+import type { LineFormat } from './queries/event-line.js';
+import { verifyLedger, type VerifyOptions } from './verify.js';
+import { verifyLedgerParallel } from './verify-parallel.js';
 
 export class AuditQueries {
   private readonly eventsQ: EventsQuery;
@@ -32,10 +33,11 @@ export class AuditQueries {
   access(q: AccessQuery) { return this.accessQ.holders(q); }
   exposure(q: { kind?: ExposureKind; cursor?: string; limit?: number } = {}) { return this.exposureQ.page(q); }
   lineage(inodeId: string, q: { cursor?: string; limit?: number } = {}) { return this.lineageQ.page(inodeId, q); }
-  exportLines(range: ExportRange = {}, shape?: (e: AuditEvent) => unknown) { return this.exporter.lines(range, shape); }
-  exportStream(range: ExportRange = {}, shape?: (e: AuditEvent) => unknown) { return this.exporter.stream(range, shape); }
+  exportLines(range: ExportRange = {}, format?: LineFormat) { return this.exporter.lines(range, format); }
+  exportChunks(range: ExportRange = {}, format?: LineFormat, opts?: { threads?: number; workersFrom?: number }) { return this.exporter.chunks(range, format, opts); }
+  exportStream(range: ExportRange = {}, format?: LineFormat) { return this.exporter.stream(range, format); }
   /** Blocking walk in one snapshot (tools, tests). */
   verify() { return verifyLedger(this.sqlite, this.verifyOptions); }
-  /** Chunked walk that yields to the event loop (the server). */
-  verifyAsync(chunk?: number) { return verifyLedgerAsync(this.sqlite, { ...this.verifyOptions, ...(chunk ? { chunk } : {}) }); }
+  /** The same result from worker threads, or in chunks between yields for a small ledger (the server). */
+  verifyAsync(chunk?: number) { return verifyLedgerParallel(this.sqlite, { ...this.verifyOptions, ...(chunk ? { chunk } : {}) }); }
 }

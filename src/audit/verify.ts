@@ -30,31 +30,44 @@ export type VerifyResult =
 
 export interface VerifyOptions { key?: string }
 
-/** The chain rule as a step function over rows in seq order; pure apart from its own state. */
+/** The chain rule as a step function over rows in seq order; pure apart from its own state.
+ *  The checks of one row run in a fixed order (continuity, linkage, its own hash), so a row
+ *  failing several is always reported the same way, by this walk or by the parallel one. */
 export class ChainWalker {
   count = 0;
   headSeq = 0;
   headHash = GENESIS_HASH;
 
   check(row: EventRow): Break | null {
+    return this.advance(row.seq, row.prevHash, row.hash, () => {
+      try { return chainHash(row.prevHash, canonicalEvent(row)) === row.hash; } catch { return false; }
+    });
+  }
+
+  /** Continuity and linkage, then `ownHashOk` (called only if those hold); on success the
+   *  row becomes the head. verify-parallel.ts passes its workers' verdict as ownHashOk. */
+  advance(seq: number, prevHash: string, hash: string, ownHashOk: () => boolean): Break | null {
     const expected = this.headSeq + 1;
-    if (row.seq !== expected) {
-      return row.seq > expected
-        ? { firstBadSeq: expected, reason: 'seq_gap', message: `event ${expected} is missing (next is ${row.seq})` }
-        : { firstBadSeq: row.seq, reason: 'seq_unexpected', message: `seq ${row.seq} where ${expected} was expected` };
+    if (seq !== expected) {
+      return seq > expected
+        ? { firstBadSeq: expected, reason: 'seq_gap', message: `event ${expected} is missing (next is ${seq})` }
+        : { firstBadSeq: seq, reason: 'seq_unexpected', message: `seq ${seq} where ${expected} was expected` };
     }
-    if (row.prevHash !== this.headHash) {
-      return { firstBadSeq: row.seq, reason: 'prev_hash_mismatch', message: `event ${row.seq} does not link to event ${this.headSeq}` };
+    if (prevHash !== this.headHash) {
+      return { firstBadSeq: seq, reason: 'prev_hash_mismatch', message: `event ${seq} does not link to event ${this.headSeq}` };
     }
-    let hash: string;
-    try { hash = chainHash(row.prevHash, canonicalEvent(row)); } catch { hash = ''; }
-    if (hash !== row.hash) {
-      return { firstBadSeq: row.seq, reason: 'hash_mismatch', message: `event ${row.seq} does not match its hash` };
+    if (!ownHashOk()) {
+      return { firstBadSeq: seq, reason: 'hash_mismatch', message: `event ${seq} does not match its hash` };
     }
     this.count++;
-    this.headSeq = row.seq;
-    this.headHash = row.hash;
+    this.headSeq = seq;
+    this.headHash = hash;
     return null;
+  }
+
+  /** The break for a row after the head that the driver could not read. */
+  unreadable(message: string): Break {
+    return { firstBadSeq: this.headSeq + 1, reason: 'unreadable_row', message: `event after ${this.headSeq} cannot be read: ${message}` };
   }
 
   /** Feeds rows until the first break. A row the driver cannot read is a break too. */
@@ -66,14 +79,14 @@ export class ChainWalker {
       }
       return null;
     } catch (e) {
-      return { firstBadSeq: this.headSeq + 1, reason: 'unreadable_row', message: `event after ${this.headSeq} cannot be read: ${(e as Error).message}` };
+      return this.unreadable((e as Error).message);
     }
   }
 }
 
-type CheckpointJoin = Checkpoint & { eventHash: string | null };
+export type CheckpointJoin = Checkpoint & { eventHash: string | null };
 
-const CHECKPOINTS_JOINED = `SELECT c.seq AS seq, c.hash AS hash, c.time AS time, c.mac AS mac, e.hash AS eventHash
+export const CHECKPOINTS_JOINED = `SELECT c.seq AS seq, c.hash AS hash, c.time AS time, c.mac AS mac, e.hash AS eventHash
   FROM checkpoints c LEFT JOIN events e ON e.seq = c.seq ORDER BY c.seq`;
 
 /** Checks checkpoints (in seq order) against the chain; returns the lowest break, if any. */
@@ -100,14 +113,15 @@ export function checkCheckpoints(rows: Iterable<CheckpointJoin>, key: string | u
   return { report, brk };
 }
 
-function conclude(w: ChainWalker, walkBreak: Break | null, cps: { report: CheckpointReport; brk: Break | null }): VerifyResult {
+export function conclude(w: ChainWalker, walkBreak: Break | null, cps: { report: CheckpointReport; brk: Break | null }): VerifyResult {
   const brk = walkBreak && (!cps.brk || walkBreak.firstBadSeq <= cps.brk.firstBadSeq) ? walkBreak : cps.brk;
   if (brk) return { ok: false, events: w.count, checkpoints: cps.report, ...brk };
   return { ok: true, events: w.count, headSeq: w.headSeq, headHash: w.headHash, checkpoints: cps.report };
 }
 
-/** Verifies the whole ledger in one read transaction (a consistent snapshot). Blocks the
- *  thread for the duration: use it in tools and tests, verifyLedgerAsync in the server. */
+/** Verifies the whole ledger in one read transaction (a consistent snapshot), on this thread,
+ *  blocking it throughout. The reference walk: the CLI and the server use
+ *  verifyLedgerParallel (verify-parallel.ts), which gives the same result on every core. */
 export function verifyLedger(sqlite: Database.Database, opts: VerifyOptions = {}): VerifyResult {
   return sqlite.transaction(() => {
     const w = new ChainWalker();
@@ -115,26 +129,4 @@ export function verifyLedger(sqlite: Database.Database, opts: VerifyOptions = {}
     const cps = checkCheckpoints(sqlite.prepare(CHECKPOINTS_JOINED).iterate() as Iterable<CheckpointJoin>, opts.key, w.headSeq);
     return conclude(w, walkBreak, cps);
   })();
-}
-
-/** The same check in chunks of `chunk` events, yielding to the event loop between them so
- *  a server keeps answering, and never holding a statement open across an await (the
- *  connection stays usable for writes). Events appended meanwhile are verified too. */
-export async function verifyLedgerAsync(sqlite: Database.Database, opts: VerifyOptions & { chunk?: number } = {}): Promise<VerifyResult> {
-  const chunk = opts.chunk ?? 20_000;
-  const page = sqlite.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`);
-  const w = new ChainWalker();
-  let after = Number.MIN_SAFE_INTEGER;
-  let walkBreak: Break | null = null;
-  for (;;) {
-    let n = 0;
-    const rows = (function* () {
-      for (const row of page.iterate(after, chunk) as Iterable<EventRow>) { n++; after = row.seq; yield row; }
-    })();
-    walkBreak = w.walk(rows);
-    if (walkBreak || n < chunk) break;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-  const cps = checkCheckpoints(sqlite.prepare(CHECKPOINTS_JOINED).iterate() as Iterable<CheckpointJoin>, opts.key, w.headSeq);
-  return conclude(w, walkBreak, cps);
 }

@@ -2,7 +2,7 @@
 // hash = SHA-256(prevHash ‖ canonical(event)), with RFC 8785 (JCS) as the canonical encoding
 // so any verifier can recompute it. The head is cached in memory and only advances when the
 // surrounding transaction commits (see unit-of-work.ts).
-import { createHash, hash as oneShotHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { jcs } from './jcs.js';
 import type Database from 'better-sqlite3';
@@ -35,44 +35,48 @@ export interface EventRow {
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** The hashed columns in JCS order (UTF-16 code-unit order, which is what Array#sort uses). */
-const CANONICAL_KEYS = ['seq', 'time', 'actor', 'action', 'outcome', 'requestId', 'vmId', 'inodeId', 'fileId',
-  'bindingId', 'migrationId', 'errorCode', 'errno', 'operation', 'details'].sort() as (keyof Omit<EventRow, 'prevHash' | 'hash'>)[];
-const KEY_TEXT = CANONICAL_KEYS.map((k) => `${JSON.stringify(k)}:`);
+/** The hashed fields in the order RFC 8785 sorts them (UTF-16 code units, as canonicalize's
+ *  Object.keys().sort()); test/audit/canonical-event.test.ts holds this to canonicalize. */
+export const CANONICAL_KEYS = ['action', 'actor', 'bindingId', 'details', 'errno', 'errorCode', 'fileId',
+  'inodeId', 'migrationId', 'operation', 'outcome', 'requestId', 'seq', 'time', 'vmId'] as const;
+const PREFIX = CANONICAL_KEYS.map((k, i) => `${i === 0 ? '{' : ','}${JSON.stringify(k)}:`);
+// A value only canonicalize can judge (a blob, a non-finite number) is written as this text,
+// which sends the row to canonicalize below; JSON.stringify writes a lone surrogate (which
+// canonicalize refuses) as \udXXX, so the same test catches those too.
+const SLOW = '\\ud';
+// A string without these is its own JSON text in quotes; JSON.stringify escapes exactly these
+// (and pairs of surrogates, sent to it here too, it leaves as they are).
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+/** JSON.stringify(s), without its cost for the strings (ids, hashes) that need no escape. */
+export const jsonString = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
+const columnJcs = (v: unknown): string =>
+  typeof v === 'string' ? jsonString(v)
+    : v === null ? 'null'
+      // A finite number's String() is its JSON text (both are ECMAScript Number::toString).
+      : typeof v === 'number' && Number.isFinite(v) ? `${v}` : SLOW;
 
-/**
- * The hashed content of an event: every column except the hashes; details as stored (already
- * JCS). Byte for byte what canonicalize() gives for the same object, and refusing what it
- * refuses (test/store/audit-chain-canonical.test.ts), written directly: the columns are a
- * fixed set, and the generic encoder's key sort and walk were a quarter of an append.
- */
+/** The canonical (JCS) text of an event given its hashed values in CANONICAL_KEYS order,
+ *  e.g. a raw row from CANONICAL_COLUMNS. Columns hold strings, integers and nulls, whose
+ *  JCS text is JSON.stringify's, so the object is written directly; anything else is left
+ *  to canonicalize, which gives the same result or throws, exactly as it always did. */
+export function canonicalValues(v: ArrayLike<unknown>): string {
+  let s = '';
+  for (let i = 0; i < PREFIX.length; i++) s += PREFIX[i]! + columnJcs(v[i]);
+  s += '}';
+  if (!s.includes(SLOW)) return s;
+  return canonicalize(Object.fromEntries(CANONICAL_KEYS.map((k, i) => [k, v[i]])))!;
+}
+
+/** The hashed content of an event: every column except the hashes; details as stored (already JCS). */
 export function canonicalEvent(e: Omit<EventRow, 'prevHash' | 'hash'>): string {
-  let out = '{';
-  for (let i = 0; i < CANONICAL_KEYS.length; i++) {
-    const v = e[CANONICAL_KEYS[i]!];
-    if (v === undefined) continue; // JCS leaves undefined members out
-    out += `${out.length === 1 ? '' : ','}${KEY_TEXT[i]!}${v === null ? 'null' : jcs(v)!}`;
-  }
-  return `${out}}`;
+  return canonicalValues(CANONICAL_KEYS.map((k) => e[k]));
 }
 
-/** The reference encoding canonicalEvent must equal (kept for the equivalence test). */
-export function canonicalEventReference(e: Omit<EventRow, 'prevHash' | 'hash'>): string {
-  return canonicalize({
-    seq: e.seq, time: e.time, actor: e.actor, action: e.action, outcome: e.outcome,
-    requestId: e.requestId, vmId: e.vmId, inodeId: e.inodeId, fileId: e.fileId,
-    bindingId: e.bindingId, migrationId: e.migrationId, errorCode: e.errorCode,
-    errno: e.errno, operation: e.operation, details: e.details,
-  })!;
-}
-
-// crypto.hash (Node 20.12+, 21.7+) hashes in one call; a Hash object per event cost as much as the digest.
-const sha256Hex: (data: string) => string = typeof oneShotHash === 'function'
-  ? (data) => oneShotHash('sha256', data, 'hex')
-  : (data) => createHash('sha256').update(data).digest('hex');
-
+/** SHA-256(prevHash ‖ canonical) in hex. One-shot crypto.hash over the joined string: the
+ *  UTF-8 of a concatenation is the concatenation of the UTF-8s (prevHash cannot end inside a
+ *  surrogate pair that canonical text, which starts with '{', would complete). */
 export function chainHash(prevHash: string, canonical: string): string {
-  return sha256Hex(prevHash + canonical);
+  return oneShotHash('sha256', prevHash + canonical, 'hex');
 }
 
 export interface ChainHead { seq: number; hash: string }

@@ -5,6 +5,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type Database from 'better-sqlite3';
 import { AuditQueries } from '../../src/audit/audit-queries.js';
+import { sliceStatement } from '../../src/audit/queries/export-slices.js';
 import { buildScenario, type Scenario } from '../support/audit-scenario.js';
 
 interface Run { sql: string; params: unknown[] }
@@ -96,5 +97,13 @@ describe('audit query plans', () => {
     assert.match(plan, /inodes_state_idx/);
     assert.match(plan, /SEARCH f USING INDEX files_one_live_per_vm_uq/);
     assert.doesNotMatch(plan, /SCAN (f|files)\b/);
+  });
+
+  test('export slices (worker threads) are a seq range on the primary key, with or without a time filter', () => {
+    const sql = sliceStatement(sqlite).source;
+    for (const [since, until] of [[Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER], [s.t.create!, s.t.donateC!]]) {
+      const plan = (sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(0, 1000, since, until) as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
+      assert.match(plan, /^SEARCH events USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)$/, plan);
+    }
   });
 });

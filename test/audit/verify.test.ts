@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Store } from '../../src/store/store.js';
 import { GENESIS_HASH } from '../../src/store/audit-chain.js';
-import { verifyLedger, verifyLedgerAsync } from '../../src/audit/verify.js';
+import { verifyLedger } from '../../src/audit/verify.js';
+import { verifyLedgerParallel } from '../../src/audit/verify-parallel.js';
 import { tempDir } from '../support/tmp.js';
 import { Clock, History } from '../support/ledger-history.js';
 
@@ -35,9 +36,16 @@ function tamper(path: string, sqlText: string): void {
   db.close();
 }
 
-function verifyFile(path: string, key?: string) {
+/** verifyLedger's result, after checking that the range-split walk gives exactly the same
+ *  with ranges cut in three different places (on this thread; verify-parallel.test.ts runs
+ *  the worker threads). */
+async function verifyFile(path: string) {
   const db = new Database(path, { readonly: true });
-  try { return verifyLedger(db, key === undefined ? {} : { key }); } finally { db.close(); }
+  try {
+    const r = verifyLedger(db);
+    for (const chunk of [1, 3, 5]) assert.deepEqual(await verifyLedgerParallel(db, { threads: 0, chunk }), r, `ranges of ${chunk}`);
+    return r;
+  } finally { db.close(); }
 }
 
 describe('audit verify', () => {
@@ -50,8 +58,8 @@ describe('audit verify', () => {
   before(() => buildLedger(base));
   after(() => tmp.cleanup());
 
-  test('an intact chain verifies, reporting its head', () => {
-    const r = verifyFile(copy());
+  test('an intact chain verifies, reporting its head', async () => {
+    const r = await verifyFile(copy());
     assert.equal(r.ok, true);
     const db = new Database(base, { readonly: true });
     const head = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string };
@@ -77,72 +85,74 @@ describe('audit verify', () => {
     ['prev_hash', `prev_hash = '${'f'.repeat(64)}'`], ['hash', `hash = '${'e'.repeat(64)}'`],
   ];
   for (const [column, set] of columns) {
-    test(`an edit of ${column} is found at that event`, () => {
+    test(`an edit of ${column} is found at that event`, async () => {
       const p = copy();
       tamper(p, `UPDATE events SET ${set} WHERE seq = 6`);
-      const r = verifyFile(p);
+      const r = await verifyFile(p);
       assert.equal(r.ok, false);
       assert.equal(!r.ok && r.firstBadSeq, 6);
       assert.equal(r.events, 5);
     });
   }
 
-  test('an edit of seq (moving an event past the end) is a gap at its old seq', () => {
+  test('an edit of seq (moving an event past the end) is a gap at its old seq', async () => {
     const p = copy();
     tamper(p, 'UPDATE events SET seq = 100 WHERE seq = 6');
-    const r = verifyFile(p);
+    const r = await verifyFile(p);
     assert.deepEqual([r.ok, !r.ok && r.firstBadSeq, !r.ok && r.reason], [false, 6, 'seq_gap']);
   });
 
-  test('a deleted row in the middle is a gap at its seq', () => {
+  test('a deleted row in the middle is a gap at its seq', async () => {
     const p = copy();
     tamper(p, 'DELETE FROM events WHERE seq = 7');
-    const r = verifyFile(p);
+    const r = await verifyFile(p);
     assert.deepEqual([r.ok, !r.ok && r.firstBadSeq, !r.ok && r.reason, r.events], [false, 7, 'seq_gap', 6]);
   });
 
-  test('a deleted first row is found at seq 1', () => {
+  test('a deleted first row is found at seq 1', async () => {
     const p = copy();
     tamper(p, 'DELETE FROM events WHERE seq = 1');
-    const r = verifyFile(p);
+    const r = await verifyFile(p);
     assert.deepEqual([r.ok, !r.ok && r.firstBadSeq], [false, 1]);
   });
 
-  test('two rows with their seq values swapped are found at the lower seq', () => {
+  test('two rows with their seq values swapped are found at the lower seq', async () => {
     const p = copy();
     tamper(p, 'UPDATE events SET seq = -4 WHERE seq = 4; UPDATE events SET seq = 4 WHERE seq = 8; UPDATE events SET seq = 8 WHERE seq = -4;');
-    const r = verifyFile(p);
+    const r = await verifyFile(p);
     assert.deepEqual([r.ok, !r.ok && r.firstBadSeq], [false, 4]);
   });
 
-  test('two rows with their contents swapped (seq kept) are found at the lower seq', () => {
+  test('two rows with their contents swapped (seq kept) are found at the lower seq', async () => {
     const p = copy();
     const cols = 'time, actor, action, outcome, request_id, vm_id, inode_id, file_id, binding_id, migration_id, error_code, errno, operation, details, prev_hash, hash';
     tamper(p, `CREATE TEMP TABLE t AS SELECT * FROM events WHERE seq IN (9, 10);
       UPDATE events SET (${cols}) = (SELECT ${cols} FROM t WHERE t.seq = 10) WHERE seq = 9;
       UPDATE events SET (${cols}) = (SELECT ${cols} FROM t WHERE t.seq = 9) WHERE seq = 10;`);
-    const r = verifyFile(p);
+    const r = await verifyFile(p);
     assert.deepEqual([r.ok, !r.ok && r.firstBadSeq, !r.ok && r.reason], [false, 9, 'prev_hash_mismatch']);
   });
 
-  test('a row the driver cannot read (integer beyond 2^53) is a break at its seq', () => {
+  test('a row the driver cannot read (integer beyond 2^53) is a break at its seq', async () => {
     const p = copy();
     tamper(p, 'UPDATE events SET time = 9007199254740993 WHERE seq = 3');
-    const r = verifyFile(p);
+    const r = await verifyFile(p);
     assert.deepEqual([r.ok, !r.ok && r.firstBadSeq], [false, 3]);
   });
 
-  test('the chunked async walk gives the same answers', async () => {
-    const intact = copy();
-    const db = new Database(intact, { readonly: true });
-    try { assert.deepEqual(await verifyLedgerAsync(db, { chunk: 5 }), verifyLedger(db)); } finally { db.close(); }
+  test('the chunked walk on this thread gives the same answers, and lets the event loop run between chunks', async () => {
     const p = copy();
     tamper(p, 'DELETE FROM events WHERE seq = 11');
-    const db2 = new Database(p, { readonly: true });
+    const db = new Database(p, { readonly: true });
     try {
-      const r = await verifyLedgerAsync(db2, { chunk: 5 });
+      // Queued before the walk starts: it runs before the walk ends only if the walk yields
+      // (a walk without a yield would resolve first, microtasks running before immediates).
+      let ranBetween = false;
+      setImmediate(() => { ranBetween = true; });
+      const r = await verifyLedgerParallel(db, { threads: 0, chunk: 1 });
+      assert.equal(ranBetween, true);
       assert.deepEqual([r.ok, !r.ok && r.firstBadSeq, r.events], [false, 11, 10]);
-      assert.deepEqual(r, verifyLedger(db2));
-    } finally { db2.close(); }
+      assert.deepEqual(r, verifyLedger(db));
+    } finally { db.close(); }
   });
 });

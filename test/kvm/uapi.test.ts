@@ -10,6 +10,7 @@ import koffi from 'koffi';
 import { CAP, FALLOC, KVM, KVM_EXIT, MAP, MEM, O, PROT, SIZEOF, ioc } from '../../src/kvm/uapi.js';
 import * as L from '../../src/kvm/native/libc.js';
 import { tempDir } from '../support/tmp.js';
+import { needsKvm } from '../support/kvm.js';
 
 test('ioctl numbers equal KERNEL.md §1', () => {
   assert.equal(KVM.CREATE_VM, 0xae01);
@@ -102,3 +103,47 @@ test('gcc agrees on every ioctl number, size, offset and constant',
 
     assert.deepEqual([...c.keys()].filter((k) => !seen.has(k)), [], 'lines gcc printed that nothing checked');
   });
+
+test('the in-place encoders write what koffi writes for the same struct, wrapping as C would', () => {
+  const r = { slot: 2 ** 32 + 5, flags: 4, guestPhysAddr: -4096n, memorySize: 2n ** 64n + 2n * 2n ** 20n,
+    userspaceAddr: 0x7f00_1234_5000n, guestMemfdOffset: 2n ** 63n, guestMemfd: 17 };
+  const s = new L.StructBuf(SIZEOF.kvm_userspace_memory_region2);
+  s.buf.fill(0);
+  const expected = Buffer.alloc(SIZEOF.kvm_userspace_memory_region2);
+  koffi.encode(expected, L.kvm_userspace_memory_region2, {
+    slot: r.slot >>> 0, flags: r.flags, guest_phys_addr: BigInt.asUintN(64, r.guestPhysAddr),
+    memory_size: BigInt.asUintN(64, r.memorySize), userspace_addr: r.userspaceAddr,
+    guest_memfd_offset: r.guestMemfdOffset, guest_memfd: r.guestMemfd, pad1: 0, pad2: new Array(14).fill(0n) });
+  assert.deepEqual(L.encodeRegion2(s, r), expected);
+  assert.equal(L.encodeRegion2(s, r).length, 160);
+
+  const g = new L.StructBuf(SIZEOF.kvm_create_guest_memfd);
+  const gExpected = Buffer.alloc(SIZEOF.kvm_create_guest_memfd);
+  koffi.encode(gExpected, L.kvm_create_guest_memfd, { size: 2n * 2n ** 20n, flags: 3n, reserved: new Array(6).fill(0n) });
+  assert.deepEqual(L.encodeCreateGuestMemfd(g, 2n * 2n ** 20n, 3n), gExpected);
+});
+
+test('the fixed-arity ioctl declarations give what the variadic one gives (x86-64 ABI)', needsKvm(), () => {
+  const kvm = L.sys.open('/dev/kvm', O.RDWR | O.CLOEXEC);
+  assert.ok(kvm >= 0, `open /dev/kvm: errno ${L.errno()}`);
+  try {
+    for (const cap of Object.values(CAP)) {
+      assert.equal(L.sys.ioctlInt(kvm, KVM.CHECK_EXTENSION, cap), L.sys.ioctlAs(kvm, KVM.CHECK_EXTENSION, 'unsigned long', cap), `cap ${cap}`);
+    }
+    // A pointer argument: the kernel reads the struct through it, and refuses the same bad one.
+    const vm = L.sys.ioctlInt(kvm, KVM.CREATE_VM, 0);
+    assert.ok(vm >= 0, `KVM_CREATE_VM: errno ${L.errno()}`);
+    const args = new L.StructBuf(SIZEOF.kvm_create_guest_memfd);
+    for (const [size, flags] of [[2n ** 21n, 0n], [4097n, 0n], [2n ** 21n, 1n << 40n]] as const) {
+      const viaFixed = L.sys.ioctlPtr(vm, KVM.CREATE_GUEST_MEMFD, L.encodeCreateGuestMemfd(args, size, flags));
+      const fixedErrno = viaFixed < 0 ? L.errno() : 0;
+      const viaVariadic = L.sys.ioctlAs(vm, KVM.CREATE_GUEST_MEMFD, 'void *', L.encodeCreateGuestMemfd(args, size, flags));
+      const variadicErrno = viaVariadic < 0 ? L.errno() : 0;
+      assert.deepEqual([viaFixed >= 0, fixedErrno], [viaVariadic >= 0, variadicErrno], `size ${size} flags ${flags}`);
+      for (const fd of [viaFixed, viaVariadic]) if (fd >= 0) L.sys.close(fd);
+    }
+    L.sys.close(vm);
+  } finally {
+    L.sys.close(kvm);
+  }
+});

@@ -6,7 +6,15 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import canonicalize from 'canonicalize';
-import { canonicalEvent, canonicalEventReference, chainHash, GENESIS_HASH, type EventRow } from '../../src/store/audit-chain.js';
+import { canonicalEvent, chainHash, GENESIS_HASH, type EventRow } from '../../src/store/audit-chain.js';
+
+/** The reference encoding canonicalEvent must equal: the package over the same columns. */
+const canonicalEventReference = (e: Omit<EventRow, 'prevHash' | 'hash'>) => canonicalize({
+  seq: e.seq, time: e.time, actor: e.actor, action: e.action, outcome: e.outcome,
+  requestId: e.requestId, vmId: e.vmId, inodeId: e.inodeId, fileId: e.fileId,
+  bindingId: e.bindingId, migrationId: e.migrationId, errorCode: e.errorCode,
+  errno: e.errno, operation: e.operation, details: e.details,
+})!;
 
 type Content = Omit<EventRow, 'prevHash' | 'hash'>;
 const text = fc.string({ unit: 'grapheme', maxLength: 24 });

@@ -3,11 +3,16 @@
 // iterator left open across an await would keep the shared connection busy and make every
 // write in the meantime fail ("This database connection is busy executing a query").
 // Each line is one AuditEvent; canonicalize(line.details) is the stored details string, so
-// an external verifier can recompute every hash from the export alone.
+// an external verifier can recompute every hash from the export alone. A chunk's lines are
+// written from raw rows (event-line.ts) and handed on as one string: a yield per line cost
+// more than writing it.
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
-import type { EventRow } from '../../store/audit-chain.js';
-import { EVENT_COLUMNS, toAuditEvent, type AuditEvent } from '../event-rows.js';
+import { EVENT_COLUMNS } from '../event-rows.js';
+import { lineWriter, type LineFormat } from './event-line.js';
+import { slicesOnWorkers } from './export-slices.js';
 import { TimeBounds } from './time-bounds.js';
 
 export interface ExportRange {
@@ -17,7 +22,7 @@ export interface ExportRange {
   /** Time bounds in ms: since inclusive, until exclusive. */
   since?: number;
   until?: number;
-  /** Rows per statement run (memory bound); default 1000. */
+  /** Rows per statement run and per yielded text (memory bound); default 1000. */
   chunk?: number;
 }
 
@@ -25,22 +30,26 @@ export class EventExporter {
   private readonly chunkStmt: Database.Statement;
   private readonly headSeq: Database.Statement;
   private readonly firstSince: Database.Statement;
+  private readonly seqAt: number;
+  private readonly eventLine: (row: unknown[]) => string;
+  private readonly wireLine: (row: unknown[]) => string;
 
-  constructor(sqlite: Database.Database, private readonly bounds = new TimeBounds(sqlite)) {
+  constructor(private readonly sqlite: Database.Database, private readonly bounds = new TimeBounds(sqlite)) {
     this.chunkStmt = sqlite.prepare(`SELECT ${EVENT_COLUMNS} FROM events
       WHERE seq > @after AND seq <= @hi AND time >= @since AND time < @until
-      ORDER BY seq LIMIT @chunk`);
+      ORDER BY seq LIMIT @chunk`).raw(true);
+    const names = this.chunkStmt.columns().map((c) => c.name);
+    this.seqAt = names.indexOf('seq');
+    this.eventLine = lineWriter(names, 'event');
+    this.wireLine = lineWriter(names, 'wire');
     this.headSeq = sqlite.prepare('SELECT max(seq) FROM events').pluck();
     // Without monotone times (time-bounds.ts), the first event in range is the smallest seq
     // among all events at or after `since`, not the first by time.
     this.firstSince = sqlite.prepare('SELECT min(seq) FROM events WHERE time >= ?').pluck();
   }
 
-  /** Yields one NDJSON line (with its newline) per event, in seq order. The range ends at
-   *  the head as it is when the export starts, so a busy ledger still gives a finite export.
-   *  `shape` maps each event to what is written (the HTTP API writes its wire form). */
-  async *lines(range: ExportRange = {}, shape: (e: AuditEvent) => unknown = (e) => e): AsyncGenerator<string> {
-    const chunk = range.chunk ?? 1000;
+  /** The rows of a range as (after, hi] with time bounds, or null when it holds none. */
+  private plan(range: ExportRange): { after: number; hi: number; since: number; until: number } | null {
     const head = (this.headSeq.get() as number | null) ?? 0;
     let hi = Math.min(range.toSeq ?? head, head);
     let after = (range.fromSeq ?? 1) - 1;
@@ -50,24 +59,57 @@ export class EventExporter {
       hi = Math.min(hi, seqs.hi - 1);
     } else if (range.since !== undefined) {
       const first = this.firstSince.get(range.since) as number | null;
-      if (first === null) return;
+      if (first === null) return null;
       after = Math.max(after, first - 1);
     }
-    const params = { after, hi, since: range.since ?? Number.MIN_SAFE_INTEGER, until: range.until ?? Number.MAX_SAFE_INTEGER, chunk };
+    return after < hi ? { after, hi, since: range.since ?? Number.MIN_SAFE_INTEGER, until: range.until ?? Number.MAX_SAFE_INTEGER } : null;
+  }
+
+  /** Yields the NDJSON text of the range, one string per chunk of whole lines (each with its
+   *  newline), in seq order. The range ends at the head as it is when the export starts, so
+   *  a busy ledger still gives a finite export. `format` 'wire' writes the HTTP API's form. */
+  async *texts(range: ExportRange = {}, format: LineFormat = 'event'): AsyncGenerator<string> {
+    const chunk = range.chunk ?? 1000;
+    const plan = this.plan(range);
+    if (!plan) return;
+    const params = { ...plan, chunk };
+    const line = format === 'wire' ? this.wireLine : this.eventLine;
     for (;;) {
-      const lines: string[] = [];
-      for (const row of this.chunkStmt.iterate(params) as Iterable<EventRow>) {
-        lines.push(JSON.stringify(shape(toAuditEvent(row))) + '\n');
-        params.after = row.seq;
+      let text = '';
+      let n = 0;
+      for (const row of this.chunkStmt.iterate(params) as Iterable<unknown[]>) {
+        text += line(row);
+        params.after = row[this.seqAt] as number;
+        n++;
       }
-      for (const line of lines) yield line;
+      if (n > 0) yield text;
       // LIMIT counts matching rows only, so a short chunk means all of (after, hi] was read.
-      if (lines.length < chunk) return;
+      if (n < chunk) return;
     }
   }
 
-  /** A Readable of the same lines, with backpressure, for HTTP responses and files. */
-  stream(range: ExportRange = {}, shape?: (e: AuditEvent) => unknown): Readable {
-    return Readable.from(this.lines(range, shape), { objectMode: false });
+  /** The same bytes as UTF-8 Buffers. A range of at least `workersFrom` seqs (default
+   *  50,000) of a ledger file is written by worker threads (export-slices.ts). */
+  async *chunks(range: ExportRange = {}, format: LineFormat = 'event', opts: { threads?: number; workersFrom?: number } = {}): AsyncGenerator<Buffer> {
+    const plan = this.plan(range);
+    if (!plan) return;
+    const threads = opts.threads ?? availableParallelism();
+    if (threads > 0 && !this.sqlite.memory && plan.hi - plan.after >= (opts.workersFrom ?? 50_000)) {
+      yield* slicesOnWorkers(resolve(this.sqlite.name), { ...plan, width: Math.max(range.chunk ?? 5000, 1), format }, threads);
+      return;
+    }
+    for await (const text of this.texts(range, format)) yield Buffer.from(text);
+  }
+
+  /** The same text one line per value (each with its newline). */
+  async *lines(range: ExportRange = {}, format: LineFormat = 'event'): AsyncGenerator<string> {
+    for await (const text of this.texts(range, format)) {
+      for (let a = 0, b = text.indexOf('\n'); b >= 0; a = b + 1, b = text.indexOf('\n', a)) yield text.slice(a, b + 1);
+    }
+  }
+
+  /** A Readable of the chunks, with backpressure, for HTTP responses and files. */
+  stream(range: ExportRange = {}, format: LineFormat = 'event'): Readable {
+    return Readable.from(this.chunks(range, format), { objectMode: false });
   }
 }

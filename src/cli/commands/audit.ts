@@ -3,12 +3,13 @@
 // the service, like export and access.
 import Database from 'better-sqlite3';
 import { resolve } from 'node:path';
-import { verifyLedger } from '../../audit/verify.js';
+import { verifyLedgerParallel } from '../../audit/verify-parallel.js';
 import { intOption, need, unwrap, UsageError, type Command, type CommandContext } from '../context.js';
 import { show, table } from '../output.js';
 import type { Schemas } from '../client.js';
 
-function verifyFile(c: CommandContext, db: string): number {
+/** The file verified as the service verifies its ledger (verifyLedgerParallel: worker threads). */
+async function verifyFile(c: CommandContext, db: string): Promise<number> {
   const path = resolve(db);
   let sqlite: Database.Database;
   try {
@@ -19,7 +20,7 @@ function verifyFile(c: CommandContext, db: string): number {
   }
   try {
     const key = c.env.GMEMD_AUDIT_KEY || undefined;
-    const result = verifyLedger(sqlite, key === undefined ? {} : { key });
+    const result = await verifyLedgerParallel(sqlite, key === undefined ? {} : { key });
     c.io.out(JSON.stringify({ db: path, ...result }, null, 2));
     return result.ok ? 0 : 1;
   } catch (e) {

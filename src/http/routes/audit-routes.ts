@@ -77,7 +77,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, o
     }
     const range = { fromSeq, toSeq, since: msOf(since), until: msOf(until) };
     // Fastify pipes a stream as is; the response schema above only documents the line format.
-    const stream: unknown = audit.exportStream(range, auditEventJson);
+    const stream: unknown = audit.exportStream(range, 'wire');
     return reply.type('application/x-ndjson').send(stream as string);
   });
 };

@@ -6,7 +6,7 @@
 import { ERRNO, errnoName, kfail, kok, type KResult } from '../kernel-error.js';
 import type { MemoryRegion, ProbeOutcome, ProbeRequest } from '../kvm-host.js';
 import { KVM, KVM_EXIT, MAP, PROT, SIZEOF } from '../uapi.js';
-import { MAP_FAILED, REGS, RUN, SEGMENT, SREGS, encodeRegion2, errno, nativeView, sys } from './libc.js';
+import { MAP_FAILED, REGS, RUN, SEGMENT, SREGS, StructBuf, encodeRegion2, errno, nativeView, sys } from './libc.js';
 
 const PAGE = 4096;
 const PORT = 0x10;
@@ -25,7 +25,7 @@ export class GuestProbe {
   private readonly vms = new Map<number, VmProbeState>();
   private readonly sregs = Buffer.alloc(SIZEOF.kvm_sregs);
   private readonly regs = Buffer.alloc(SIZEOF.kvm_regs);
-  private readonly region = Buffer.alloc(SIZEOF.kvm_userspace_memory_region2);
+  private readonly region = new StructBuf(SIZEOF.kvm_userspace_memory_region2);
 
   constructor(private readonly kvmFd: number) {}
 

@@ -4,6 +4,7 @@
 // checked against SIZEOF in uapi.ts and against gcc (test/kvm/uapi.test.ts); the encoders
 // below take their offsets from those declarations and write into caller-owned, reused
 // Buffers, because marshalling a koffi.struct object per call costs ~40% on hot paths.
+import { endianness } from 'node:os';
 import koffi from 'koffi';
 import type { FileStat, MemoryRegion } from '../kvm-host.js';
 
@@ -18,22 +19,30 @@ const lib = loadLibc();
 export const libcLoads = (): number => loads;
 
 // off_t is spelled int64_t: a global koffi alias could collide with another module's.
+//
+// ioctl(int, unsigned long, ...) is variadic, and stays declared so (`ioctl`, for any third
+// argument type). The calls gmemd makes, whose third argument is a pointer or an integer, go
+// through fixed-arity declarations of the same symbol: koffi compiles a call plan once for a
+// fixed prototype, whereas a variadic call parses its extra argument's type string and builds
+// the call on every call (koffi 3 src/koffi/src/ffi.cc: no PreparePlan for variadic functions),
+// and only a fixed prototype can be called with .async (ioctlAsync below: memslot changes
+// sleep in synchronize_srcu, KVM_CREATE_VM takes a millisecond on a busy host). This is ABI-correct on x86-64 Linux
+// (the only target: the struct layouts below are x86-64's): the SysV psABI (§3.2.3, §3.5.7)
+// passes an INTEGER-class variadic argument exactly as a named one, the third in %rdx, the
+// only extra being %al (an upper bound on the vector registers used), which glibc's ioctl
+// never reads (glibc 2.36: it stores %rdx and issues syscall 16; test/kvm/uapi.test.ts checks
+// both forms give the same results).
 const fns = {
   open: lib.func('int open(const char *path, int flags, ...)'),
   close: lib.func('int close(int fd)'),
   ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
+  ioctlPtr: lib.func('int ioctl(int fd, unsigned long request, void *arg)'),
+  ioctlInt: lib.func('int ioctl(int fd, unsigned long request, unsigned long arg)'),
   fallocate: lib.func('int fallocate(int fd, int mode, int64_t offset, int64_t len)'),
   mmap: lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)'),
   munmap: lib.func('int munmap(void *addr, size_t length)'),
   fstat: lib.func('int fstat(int fd, _Out_ uint8_t *buf)'),
   memfdCreate: lib.func('int memfd_create(const char *name, unsigned int flags)'),
-  // koffi cannot call a variadic function off the main thread, so the ioctls gmemd issues
-  // asynchronously (KVM_SET_USER_MEMORY_REGION2 sleeps in synchronize_srcu, KVM_CREATE_VM
-  // takes a millisecond on a busy host) have fixed prototypes too. On x86-64 SysV a variadic
-  // callee takes its first integer/pointer arguments from the same registers as a fixed one;
-  // %al only tells it how many vector registers to spill, and none is passed.
-  ioctlPtrFixed: lib.func('ioctl', 'int', ['int', 'unsigned long', 'void *']),
-  ioctlIntFixed: lib.func('ioctl', 'int', ['int', 'unsigned long', 'unsigned long']),
 };
 
 export const MAP_FAILED = 0xffffffffffffffffn;
@@ -42,12 +51,15 @@ export const MFD_CLOEXEC = 1;
 const i64 = (v: bigint) => BigInt.asIntN(64, v);
 const u64 = (v: bigint) => BigInt.asUintN(64, v);
 
-/** Thin typed calls; the return value is libc's (-1 / MAP_FAILED on failure, see errno()). */
+/** Thin typed calls; the return value is libc's (-1 / MAP_FAILED on failure, see errno()).
+ *  Each is one koffi call on a function declared once, with no per-call allocation. */
 export const sys = {
   open: (path: string, flags: number): number => fns.open(path, flags),
   close: (fd: number): number => fns.close(fd),
-  ioctlPtr: (fd: number, request: number, arg: Buffer): number => fns.ioctl(fd, request, 'void *', arg),
-  ioctlInt: (fd: number, request: number, arg: number): number => fns.ioctl(fd, request, 'unsigned long', arg),
+  ioctlPtr: (fd: number, request: number, arg: Buffer): number => fns.ioctlPtr(fd, request, arg),
+  ioctlInt: (fd: number, request: number, arg: number): number => fns.ioctlInt(fd, request, arg),
+  /** The variadic form, for a third argument of any other koffi type (e.g. 'int *'). */
+  ioctlAs: (fd: number, request: number, type: string, arg: unknown): number => fns.ioctl(fd, request, type, arg),
   fallocate: (fd: number, mode: number, offset: bigint, len: bigint): number =>
     fns.fallocate(fd, mode, i64(offset), i64(len)),
   mmap: (length: bigint, prot: number, flags: number, fd: number, offset: bigint): bigint =>
@@ -76,7 +88,7 @@ export async function ioctlAsync(fd: number, request: number, arg: Buffer | numb
   // A finishing call hands its slot straight to the next waiter, so the count never overshoots.
   if (inFlight >= RESIDENT_POOLS) await new Promise<void>((go) => waiting.push(go));
   else inFlight += 1;
-  const fn = typeof arg === 'number' ? fns.ioctlIntFixed : fns.ioctlPtrFixed;
+  const fn = typeof arg === 'number' ? fns.ioctlInt : fns.ioctlPtr;
   try {
     return await new Promise((resolve, reject) => {
       fn.async(fd, request, arg, (e: unknown, ret: number) => {
@@ -171,21 +183,50 @@ export const STAT = offsets(stat, ['st_dev', 'st_ino', 'st_nlink', 'st_mode', 's
 
 // ---- encoders into reused Buffers ----
 
-export function encodeRegion2(buf: Buffer, r: MemoryRegion): Buffer {
-  buf.writeUInt32LE(r.slot >>> 0, REGION2.slot);
-  buf.writeUInt32LE(r.flags >>> 0, REGION2.flags);
-  buf.writeBigUInt64LE(u64(r.guestPhysAddr), REGION2.guest_phys_addr);
-  buf.writeBigUInt64LE(u64(r.memorySize), REGION2.memory_size);
-  buf.writeBigUInt64LE(u64(r.userspaceAddr), REGION2.userspace_addr);
-  buf.writeBigUInt64LE(u64(r.guestMemfdOffset), REGION2.guest_memfd_offset);
-  buf.writeUInt32LE(r.guestMemfd >>> 0, REGION2.guest_memfd);
-  return buf;
+if (endianness() !== 'LE') throw new Error('the struct encoders write native-endian words: x86-64 (little-endian) only');
+
+/** A struct argument encoded in place: one Buffer with 32- and 64-bit views over the same
+ *  memory, made once by its owner and reused for every call. Writing a view element costs a
+ *  store, where Buffer.writeBigUInt64LE(BigInt.asUintN(...)) cost ~0.25 µs per field (a
+ *  tenth of the whole koffi overhead of a guest_memfd create+close). A view's assignment
+ *  wraps as the u64()/>>> 0 conversions did (ToBigUint64, ToUint32). */
+export class StructBuf {
+  readonly buf: Buffer;
+  readonly u32: Uint32Array;
+  readonly u64: BigUint64Array;
+  constructor(size: number) {
+    const ab = new ArrayBuffer(Math.ceil(size / 8) * 8);
+    this.buf = Buffer.from(ab, 0, size);
+    this.u32 = new Uint32Array(ab);
+    this.u64 = new BigUint64Array(ab);
+  }
 }
 
-export function encodeCreateGuestMemfd(buf: Buffer, size: bigint, flags: bigint): Buffer {
-  buf.writeBigUInt64LE(u64(size), GMEM.size);
-  buf.writeBigUInt64LE(u64(flags), GMEM.flags);
-  return buf;
+const word = <K extends string>(o: Record<K, number>, bytes: number) =>
+  Object.fromEntries(Object.entries<number>(o).map(([k, off]) => {
+    if (off % bytes) throw new Error(`${k} at ${off} is not ${bytes}-byte aligned`);
+    return [k, off / bytes];
+  })) as Record<K, number>;
+const R2_32 = word({ slot: REGION2.slot, flags: REGION2.flags, guest_memfd: REGION2.guest_memfd }, 4);
+const R2_64 = word({ gpa: REGION2.guest_phys_addr, size: REGION2.memory_size, uaddr: REGION2.userspace_addr,
+  offset: REGION2.guest_memfd_offset }, 8);
+const GM_64 = word(GMEM, 8);
+
+export function encodeRegion2(s: StructBuf, r: MemoryRegion): Buffer {
+  s.u32[R2_32.slot] = r.slot;
+  s.u32[R2_32.flags] = r.flags;
+  s.u64[R2_64.gpa] = r.guestPhysAddr;
+  s.u64[R2_64.size] = r.memorySize;
+  s.u64[R2_64.uaddr] = r.userspaceAddr;
+  s.u64[R2_64.offset] = r.guestMemfdOffset;
+  s.u32[R2_32.guest_memfd] = r.guestMemfd;
+  return s.buf;
+}
+
+export function encodeCreateGuestMemfd(s: StructBuf, size: bigint, flags: bigint): Buffer {
+  s.u64[GM_64.size] = size;
+  s.u64[GM_64.flags] = flags;
+  return s.buf;
 }
 
 export function decodeStat(buf: Buffer): FileStat {

@@ -11,7 +11,7 @@ import { CAP, GMEM_FLAG, KVM, MAP, O, PAGE_SIZE, PROT, SIZEOF } from '../uapi.js
 import { GuestProbe } from './guest-probe.js';
 import { classifyFdTarget, parseFdinfoIno, parseMaps } from '../procfs.js';
 import {
-  MAP_FAILED, decodeStat, encodeCreateGuestMemfd, encodeRegion2, errno, ioctlAsync, nativeView, sys,
+  MAP_FAILED, StructBuf, decodeStat, encodeCreateGuestMemfd, encodeRegion2, errno, ioctlAsync, nativeView, sys,
 } from './libc.js';
 
 interface Mapping {
@@ -32,8 +32,8 @@ export class NativeKvmHost implements KvmHost {
   private readonly mappings: Mapping[] = [];
   private readonly gmemFlags = new Map<number, bigint>();
   private readonly probes: GuestProbe;
-  private readonly regionBuf = Buffer.alloc(SIZEOF.kvm_userspace_memory_region2);
-  private readonly gmemBuf = Buffer.alloc(SIZEOF.kvm_create_guest_memfd);
+  private readonly regionBuf = new StructBuf(SIZEOF.kvm_userspace_memory_region2);
+  private readonly gmemBuf = new StructBuf(SIZEOF.kvm_create_guest_memfd);
   private readonly statBuf = Buffer.alloc(SIZEOF.stat);
 
   /** kvmFd -1 gives a host whose file and memory primitives work without /dev/kvm. */
@@ -82,7 +82,7 @@ export class NativeKvmHost implements KvmHost {
 
   async setUserMemoryRegion2Async(vmFd: number, region: MemoryRegion): Promise<KResult<void>> {
     // A buffer per call: the worker thread reads it while the next call is being encoded.
-    const buf = encodeRegion2(Buffer.alloc(SIZEOF.kvm_userspace_memory_region2), region);
+    const buf = encodeRegion2(new StructBuf(SIZEOF.kvm_userspace_memory_region2), region);
     const r = await ioctlAsync(vmFd, KVM.SET_USER_MEMORY_REGION2, buf);
     return r.ret < 0 ? kfail('KVM_SET_USER_MEMORY_REGION2', r.errno) : kok(undefined);
   }
