@@ -2,6 +2,7 @@
 // all over one better-sqlite3 connection.
 import { openLedger, type Ledger } from './database.js';
 import { AuditChain } from './audit-chain.js';
+import { dataVersionOf } from './data-version.js';
 import { UnitOfWork } from './unit-of-work.js';
 import { VmsRepo } from './vms-repo.js';
 import { InodesRepo } from './inodes-repo.js';
@@ -28,6 +29,7 @@ export class Store {
 
   constructor(readonly ledger: Ledger, readonly now: () => number = Date.now) {
     const { sqlite, db } = ledger;
+    this.dataVersion = dataVersionOf(sqlite);
     this.chain = new AuditChain(sqlite, now);
     this.uow = new UnitOfWork(sqlite, this.chain);
     this.vms = new VmsRepo(db);
@@ -41,18 +43,8 @@ export class Store {
     this.tokens = new TokensRepo(db);
   }
 
-  private versionQuery?: import('better-sqlite3').Statement;
-
-  /**
-   * Changes when anything in the ledger may have changed: rows written by this connection
-   * (whatever the code path, SQLite counts them) or a commit by any other connection
-   * (a handover successor, a tool). Equal versions mean every read would answer the same.
-   */
-  dataVersion(): string {
-    this.versionQuery ??= this.ledger.sqlite.prepare('SELECT total_changes(), data_version FROM pragma_data_version').raw();
-    const [changes, version] = this.versionQuery.get() as [number, number];
-    return `${changes}:${version}`;
-  }
+  /** Changes whenever the ledger may have changed (data-version.ts). */
+  readonly dataVersion: () => string;
 
   static open(path: string, now: () => number = Date.now): Store {
     return new Store(openLedger(path), now);

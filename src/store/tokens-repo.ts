@@ -1,21 +1,39 @@
-// Bearer tokens. The hot path is `live(hash)`, run on every authenticated request: one
-// prepared statement on the unique hash index through a RowReader (no query building).
+// Bearer tokens. The hot path is `live(hash)`, run on every authenticated request. Its
+// answers are kept while the ledger's data version is unchanged (data-version.ts): any write
+// by this connection, through any code path, and any commit by another one empties the
+// cache, so a revoked token is refused on the very next request. A miss is one prepared
+// statement on the unique hash index.
 import { asc, eq } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { tokens } from './schema.js';
 import type { TokenRow } from './rows.js';
 import { clientOf, RowReader } from './row-reader.js';
+import { dataVersionOf } from './data-version.js';
 
 export class TokensRepo {
   private readonly read: RowReader<TokenRow>;
 
+  private readonly version: () => string;
+  private cachedAt = '';
+  // null: no live token has this hash (bad tokens are answered from here too, bounded).
+  private readonly cache = new Map<string, TokenRow | null>();
+
   constructor(private readonly db: Db) {
     this.read = new RowReader(clientOf(db), tokens);
+    this.version = dataVersionOf(clientOf(db));
   }
 
   /** The live token whose secret hashes to `secretHash`. */
   live(secretHash: string): TokenRow | undefined {
-    return this.read.get('WHERE "secret_hash" = ? AND "revoked_at" IS NULL', secretHash);
+    const v = this.version();
+    if (v !== this.cachedAt) { this.cache.clear(); this.cachedAt = v; }
+    let t = this.cache.get(secretHash);
+    if (t === undefined) {
+      t = this.read.get('WHERE "secret_hash" = ? AND "revoked_at" IS NULL', secretHash) ?? null;
+      if (this.cache.size >= 1024) this.cache.clear();
+      this.cache.set(secretHash, t);
+    }
+    return t ?? undefined;
   }
 
   get(id: string): TokenRow | undefined { return this.read.get('WHERE "id" = ?', id); }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServerKind, ServerReady } from './http-server.js';
 import { runLoad } from './load.js';
-import { setupInodeTarget, setupListTarget } from './gmemd-scenarios.js';
+import { BENCH_AUTH, setupInodeTarget, setupListTarget } from './gmemd-scenarios.js';
 
 const [secs = '3', rounds = '3'] = process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), 'gmemd-ab-'));
@@ -27,10 +27,10 @@ const urls = {
   inode: `${gmemd.base}/v1/inodes/${await setupInodeTarget(gmemd.base)}`,
   list: `${gmemd.base}${await setupListTarget(gmemd.base)}`,
 };
-for (const url of Object.values(urls)) await runLoad({ url, seconds: 1, connections: 10 });
+for (const url of Object.values(urls)) await runLoad({ url, seconds: 1, connections: 10, headers: BENCH_AUTH });
 const sum: Record<string, number> = { hello: 0, livez: 0, inode: 0, list: 0 };
 for (let i = 0; i < Number(rounds); i++) {
-  for (const [k, url] of Object.entries(urls)) sum[k] += (await runLoad({ url, seconds: Number(secs), connections: 10 })).reqPerSec;
+  for (const [k, url] of Object.entries(urls)) sum[k] += (await runLoad({ url, seconds: Number(secs), connections: 10, headers: BENCH_AUTH })).reqPerSec;
 }
 console.log(Object.entries(sum).map(([k, v]) => `${k} ${Math.round(v / Number(rounds))} req/s ${(v / sum.hello!).toFixed(3)}x`).join('; '));
 for (const s of [hello, gmemd]) s.child.kill('SIGTERM');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServerReady } from './http-server.js';
 import { runLoad } from './load.js';
-import { bindCycleRequests, mixRequests, setupBindTarget, setupInodeTarget, setupListTarget, setupMixTarget } from './gmemd-scenarios.js';
+import { BENCH_AUTH, bindCycleRequests, mixRequests, setupBindTarget, setupInodeTarget, setupListTarget, setupMixTarget } from './gmemd-scenarios.js';
 
 const [what = 'inode', secs = '5', conns = '10'] = process.argv.slice(2);
 const connections = Number(conns);
@@ -31,8 +31,8 @@ if (what === 'mix') {
   console.log(`bind/unbind: ${Math.round(r.reqPerSec)} req/s, ${Math.round(cycle.count() / r.seconds)} cycles/s, cycle p50 ${l?.p50.toFixed(1)} p99 ${l?.p99.toFixed(1)} ms`);
 } else {
   const path = what === 'list' ? await setupListTarget(base) : `/v1/inodes/${await setupInodeTarget(base)}`;
-  await runLoad({ url: `${base}${path}`, seconds: 1, connections });
-  const r = await runLoad({ url: `${base}${path}`, seconds: Number(secs), connections });
+  await runLoad({ url: `${base}${path}`, seconds: 1, connections, headers: BENCH_AUTH });
+  const r = await runLoad({ url: `${base}${path}`, seconds: Number(secs), connections, headers: BENCH_AUTH });
   console.log(`${path}: ${Math.round(r.reqPerSec)} req/s`);
 }
 await new Promise((res) => { child.once('exit', res); child.kill('SIGTERM'); });

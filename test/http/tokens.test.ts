@@ -102,3 +102,18 @@ describe('tokens', () => {
     assert.deepEqual(ensureAdminToken(t.ctx, SYSTEM_CALLER, null), { ok: true, value: null });
   });
 });
+
+test('a token revoked by another connection to the ledger is refused on the next request', async () => {
+  const t = await makeApp('simulated');
+  try {
+    const made = await call(t.app, 'POST', '/v1/tokens', { name: 'elsewhere', role: 'auditor' });
+    const aud = bearer(made.json.token);
+    assert.equal((await call(t.app, 'GET', '/v1/vms', undefined, aud)).status, 200);
+    assert.equal((await call(t.app, 'GET', '/v1/vms', undefined, aud)).status, 200, 'answered from the lookup cache');
+    const { default: Database } = await import('better-sqlite3');
+    const other = new Database(t.dbPath);
+    other.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ?').run(Date.now(), made.json.id);
+    other.close();
+    assert.equal((await call(t.app, 'GET', '/v1/vms', undefined, aud)).status, 401);
+  } finally { await t.close(); }
+});
