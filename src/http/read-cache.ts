@@ -20,8 +20,7 @@ export class ReadCache {
 
   /** The cached body for `key`, or `build()`'s, cached for the current ledger version
    *  (undefined: nothing to cache, e.g. a refusal the caller answers itself). */
-  get(key: string, build: () => string | undefined): string | undefined {
-    const v = this.store.dataVersion();
+  get(key: string, build: () => string | undefined, v: string = this.store.dataVersion()): string | undefined {
     if (v !== this.version) { this.entries.clear(); this.version = v; }
     let body = this.entries.get(key);
     if (body !== undefined) { this.stats.hits += 1; return body; }
@@ -51,11 +50,14 @@ export function readCacheOf(store: Store): ReadCache {
  */
 export function sendCached<T, W>(store: Store, req: FastifyRequest, reply: FastifyReply, compute: () => Result<T>, wire: (v: T) => W): FastifyReply {
   let refused: Result<T> | undefined;
+  // As of the version the request was authenticated at: a write that commits while this
+  // request is in flight may or may not be seen, as with any concurrent read; one whose
+  // reply the client had before sending this request always is.
   const body = readCacheOf(store).get(req.url, () => {
     const r = compute();
     if (!r.ok) { refused = r; return undefined; }
     return reply.serialize(wire(r.value)) as string;
-  });
+  }, req.ledgerVersion ?? undefined);
   if (body === undefined) return respond(req, reply, refused!, wire);
   return reply.type('application/json; charset=utf-8').send(body);
 }

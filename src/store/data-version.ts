@@ -4,10 +4,10 @@
 // the same, which is what the caches over the ledger (tokens, served reads) rely on.
 import type Database from 'better-sqlite3';
 
+// Two statements rather than one over pragma_data_version: the table-valued pragma costs
+// twice the plain one, and this runs on every authenticated request.
 export function dataVersionOf(sqlite: Database.Database): () => string {
-  const q = sqlite.prepare('SELECT total_changes(), data_version FROM pragma_data_version').raw();
-  return () => {
-    const [changes, version] = q.get() as [number, number];
-    return `${changes}:${version}`;
-  };
+  const changes = sqlite.prepare('SELECT total_changes()').pluck();
+  const version = sqlite.prepare('PRAGMA data_version').pluck();
+  return () => `${changes.get() as number}:${version.get() as number}`;
 }

@@ -23,9 +23,8 @@ export class TokensRepo {
     this.version = dataVersionOf(clientOf(db));
   }
 
-  /** The live token whose secret hashes to `secretHash`. */
-  live(secretHash: string): TokenRow | undefined {
-    const v = this.version();
+  /** The live token whose secret hashes to `secretHash`, as of ledger version `v` (read now when not given). */
+  live(secretHash: string, v: string = this.version()): TokenRow | undefined {
     if (v !== this.cachedAt) { this.cache.clear(); this.cachedAt = v; }
     let t = this.cache.get(secretHash);
     if (t === undefined) {

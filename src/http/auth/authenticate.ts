@@ -31,6 +31,7 @@ function bearerSecret(header: string): string | null {
 export function registerAuth(app: FastifyInstance) {
   const { ctx, lifecycle } = app.gmemd;
   app.decorateRequest('principal', null);
+  app.decorateRequest('ledgerVersion', null);
 
   // Every route gets its class when it is registered; an unclassified route is a bug found at start.
   app.addHook('onRoute', (route) => {
@@ -52,7 +53,10 @@ export function registerAuth(app: FastifyInstance) {
     }
     const secret = bearerSecret(header);
     const hash = secret === null ? null : hashSecret(secret);
-    const token = hash === null ? undefined : ctx.store.tokens.live(hash);
+    // One read of the ledger's version per request: the token lookup and the read cache
+    // (read-cache.ts) both answer as of it, the moment the request arrived.
+    req.ledgerVersion = ctx.store.dataVersion();
+    const token = hash === null ? undefined : ctx.store.tokens.live(hash, req.ledgerVersion);
     if (!token || !sameHash(token.secretHash, hash!)) {
       return unauthorized(req, reply, { code: 'auth.invalid', message: 'the bearer token is unknown, revoked or malformed' });
     }
@@ -89,6 +93,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The token that authenticated this request; null on public routes. */
     principal: Principal | null;
+    /** Store#dataVersion when the request was authenticated (null on public routes). */
+    ledgerVersion: string | null;
   }
   interface FastifyContextConfig {
     /** Who may call the route (src/domain/roles.ts); set for every route at registration. */
