@@ -1,9 +1,9 @@
-// Serialized answers of list reads, kept while the ledger is unchanged. A page of 100 rows
+// Serialized answers of list and detail reads, kept while the ledger is unchanged. A page of 100 rows
 // costs about ten times a small GET (a thousand values read out of SQLite, a hundred objects
 // mapped, 20 KB written), and dashboards poll the same pages far more often than the ledger
 // changes. An entry is served only while Store#dataVersion is what it was when the entry was
 // built, so any write — by this process, through any code path, or by another connection —
-// makes every entry stale at once: a read never answers what a fresh query would not.
+// makes every entry stale at once: a read answers what a fresh query at its arrival would.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ok, type Result } from '../domain/result.js';
 import { respond } from './problem.js';
