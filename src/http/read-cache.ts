@@ -21,7 +21,13 @@ export class ReadCache {
   /** The cached body for `key`, or `build()`'s, cached for the current ledger version
    *  (undefined: nothing to cache, e.g. a refusal the caller answers itself). */
   get(key: string, build: () => string | undefined, v: string = this.store.dataVersion()): string | undefined {
-    if (v !== this.version) { this.entries.clear(); this.version = v; }
+    if (v !== this.version) {
+      // A request that arrived before the newest write is answered fresh and kept nowhere, so
+      // it does not throw away entries built for the current ledger.
+      if (this.store.dataVersion() !== v) return build();
+      this.entries.clear();
+      this.version = v;
+    }
     let body = this.entries.get(key);
     if (body !== undefined) { this.stats.hits += 1; return body; }
     this.stats.misses += 1;

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { readCacheOf } from '../../src/http/read-cache.js';
+import { ReadCache, readCacheOf } from '../../src/http/read-cache.js';
 import { call, makeApp, MiB } from '../support/app.js';
 
 test('a cached list never outlives a change to the ledger', async () => {
@@ -45,5 +45,17 @@ test('a cached list never outlives a change to the ledger', async () => {
 
     // Each query is its own entry.
     assert.equal((await call(t.app, 'GET', '/v1/vms?limit=10&state=destroyed')).json.items.length, 0);
+  } finally { await t.close(); }
+});
+
+test('a read as of an older ledger version is answered fresh and leaves the current entries alone', async () => {
+  const t = await makeApp('simulated');
+  try {
+    const cache = new ReadCache(t.store);
+    const before = t.store.dataVersion();
+    await call(t.app, 'POST', '/v1/vms', { name: 'newer' });
+    assert.equal(cache.get('k', () => 'current'), 'current');
+    assert.equal(cache.get('k', () => 'fresh', before), 'fresh', 'built anew, not served from the entry of a newer version');
+    assert.equal(cache.get('k', () => 'rebuilt'), 'current', 'the current entry survived');
   } finally { await t.close(); }
 });

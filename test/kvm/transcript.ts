@@ -19,8 +19,7 @@ export interface TranscriptHeader {
   sequences: number;
 }
 
-// `skip` is the transcript format's marker for a recorded step that was not run (its outcome
-// depends on host addresses): data, not a skipped test.
+// Not a skipped test: `{skip: true}` is gmemd-kernel-transcript/1's record of a step not run because its outcome depends on host addresses (the shared transcripts use it; they are never edited).
 export type Step = { skip: true } | { ok: boolean; r: unknown };
 export interface SequenceLine { i: number; seq: Command[]; steps: Step[]; held: unknown }
 
@@ -36,7 +35,8 @@ export function recordSequence(seq: Command[], backend: () => Backend): { steps:
   const side = new Side(backend()), model = new Model();
   try {
     const steps = seq.map((cmd): Step => {
-      if (!model.comparable(cmd)) return { skip: true }; // format marker: not run, address-dependent
+      // Not a skipped test: the format's marker for an address-dependent step, recorded as not run; replay compares nothing for it.
+      if (!model.comparable(cmd)) return { skip: true };
       const r = exec(side, model, cmd);
       model.apply(cmd, r.ok);
       // JSON has no undefined: a call that returns nothing is recorded as null.
@@ -66,6 +66,7 @@ export function replaySequence(line: SequenceLine, backend: () => Backend): Dive
       if (model.comparable(cmd) === 'skip' in step) {
         return { step: k, command: cmd, expected: 'skip' in step ? 'skipped' : 'run', actual: 'skip' in step ? 'run' : 'skipped' };
       }
+      // Not a skipped test: a step the recording marked not-run (address-dependent) has nothing to compare.
       if ('skip' in step) continue;
       const r = exec(side, model, cmd);
       const actual = { ok: r.ok, r: decodeLine(encodeLine(normalise(cmd, r) ?? null)) };
