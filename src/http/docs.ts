@@ -5,7 +5,14 @@
 // same origin (the document's server is `/`).
 import type { FastifyInstance } from 'fastify';
 import swaggerUi from '@fastify/swagger-ui';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { documentText } from './openapi-shape.js';
+
+// The page's files, named here rather than found by the plugin from its own __dirname, which
+// a bundle (src/scripts/bundle-server.ts) does not have.
+const STATIC = join(dirname(createRequire(import.meta.url).resolve('@fastify/swagger-ui/package.json')), 'static');
 
 export async function registerDocs(app: FastifyInstance) {
   let text: string | undefined;
@@ -24,5 +31,7 @@ export async function registerDocs(app: FastifyInstance) {
     // validatorUrl null: Swagger UI would otherwise fetch a badge from validator.swagger.io.
     uiConfig: { deepLinking: true, docExpansion: 'list', tryItOutEnabled: false, displayOperationId: true, validatorUrl: null },
     theme: { title: 'gmemd API reference' },
+    baseDir: STATIC,
+    logo: { type: 'image/svg+xml', content: readFileSync(join(STATIC, 'logo.svg')) },
   });
 }
