@@ -18,6 +18,8 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path, { fileMustExist: true });
 db.pragma('busy_timeout = 0');
+// A checkpoint copies frames through its own buffer, not this connection's page cache.
+db.pragma('cache_size = -256');
 const timer = setInterval(() => {
   try {
     const [r] = db.pragma('wal_checkpoint(PASSIVE)');
@@ -45,7 +47,10 @@ export function startWalCheckpointer(sqlite: Database.Database, path: string,
   const everyMs = opts.everyMs ?? 100;
   const maxFrames = opts.maxFrames ?? 16 * AUTO_PAGES;
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(WORKER, { eval: true, workerData: { path, everyMs, driver } });
+  // It allocates next to nothing; its heap is bounded all the same, as memory the process
+  // holds (README "Memory").
+  const worker = new Worker(WORKER, { eval: true, workerData: { path, everyMs, driver },
+    resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 } });
   // A checkpointer must never keep the process alive on its own.
   worker.unref();
   const stats = { checkpoints: 0, fallbacks: 0, lastLogFrames: 0 };

@@ -9,12 +9,13 @@ import { fileURLToPath } from 'node:url';
 import type { ServerKind, ServerReady } from './http-server.js';
 import { runLoad } from './load.js';
 import { BENCH_AUTH, setupInodeTarget, setupListTarget } from './gmemd-scenarios.js';
+import { START_NODE_FLAGS } from './start-command.js';
 
 const [secs = '3', rounds = '3'] = process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), 'gmemd-ab-'));
 const start = async (kind: ServerKind) => {
   const child = fork(fileURLToPath(new URL('./http-server.ts', import.meta.url)), [kind, mkdtempSync(join(dir, kind))], {
-    execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: [...(kind === 'gmemd' ? START_NODE_FLAGS : []), '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ready = await new Promise<ServerReady>((resolve) => child.once('message', (m) => resolve(m as ServerReady)));
   return { child, base: `http://127.0.0.1:${ready.port}` };

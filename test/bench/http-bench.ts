@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { ServerKind, ServerReady } from './http-server.js';
 import { runLoad, type LoadOptions, type LoadResult } from './load.js';
 import { BENCH_AUTH, bindCycleRequests, mixRequests, setupBindTarget, setupInodeTarget, setupListTarget, setupMixTarget, unbindAll } from './gmemd-scenarios.js';
+import { START_NODE_FLAGS } from './start-command.js';
 
 const SERVER = fileURLToPath(new URL('./http-server.ts', import.meta.url));
 
@@ -35,7 +36,7 @@ interface Server { base: string; ready: ServerReady; stop: () => Promise<void> }
 
 async function startServer(kind: ServerKind, tmpRoot: string): Promise<Server> {
   const dir = mkdtempSync(join(tmpRoot, `${kind}-`));
-  const child = fork(SERVER, [kind, dir], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(SERVER, [kind, dir], { execArgv: [...(kind === 'gmemd' ? START_NODE_FLAGS : []), '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await new Promise<ServerReady>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${kind} server did not report a port within 60 s`)), 60_000);
     child.once('message', (m) => { clearTimeout(timer); resolve(m as ServerReady); });

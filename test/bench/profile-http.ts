@@ -10,12 +10,13 @@ import { fileURLToPath } from 'node:url';
 import type { ServerReady } from './http-server.js';
 import { runLoad } from './load.js';
 import { BENCH_AUTH, bindCycleRequests, mixRequests, setupBindTarget, setupInodeTarget, setupListTarget, setupMixTarget } from './gmemd-scenarios.js';
+import { START_NODE_FLAGS } from './start-command.js';
 
 const [what = 'inode', secs = '5', conns = '10'] = process.argv.slice(2);
 const connections = Number(conns);
 const dir = mkdtempSync(join(tmpdir(), 'gmemd-prof-'));
 const child = fork(fileURLToPath(new URL('./http-server.ts', import.meta.url)), ['gmemd', dir], {
-  execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  execArgv: [...START_NODE_FLAGS, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   env: { ...process.env, BENCH_CPU_PROFILE: join(dir, 'serve.cpuprofile') },
 });
 const ready = await new Promise<ServerReady>((resolve) => child.once('message', (m) => resolve(m as ServerReady)));

@@ -1,5 +1,5 @@
 // `npm run bench:scale` (also run by `npm run bench`): the compiled service as `npm start`
-// runs it (node dist/server.js), at scale. Start to /readyz on an empty ledger beside a bare
+// runs it (its command in package.json, start-command.ts), at scale. Start to /readyz on an empty ledger beside a bare
 // Fastify process's start to its first answer and a bare node process's start to listening
 // (the baselines of the same run); then VMS VMs, INODES shareable inodes and as many bindings
 // built through HTTP; resident memory (and JS heap) with all of them live; POST /v1/reconcile;
@@ -15,9 +15,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_AUTH, BENCH_TOKEN } from './gmemd-scenarios.js';
+import { START_ENTRY, START_NODE_FLAGS } from './start-command.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SERVER = join(ROOT, 'dist/server.js');
+const SERVER = join(ROOT, START_ENTRY);
+// As `npm start` runs it: the same node flags before the entry.
+const GMEMD_ARGV = [...START_NODE_FLAGS, SERVER];
 const num = (name: string, d: number) => Number(process.env[name] || d);
 const VMS = num('BENCH_SCALE_VMS', 10), INODES = num('BENCH_SCALE_INODES', 10_000), CLIENTS = num('BENCH_SCALE_CLIENTS', 16);
 const MiB = 1024 * 1024;
@@ -63,7 +66,7 @@ async function startTimed(argv: string[], env: Record<string, string>, path: str
 }
 /** The `startupMs` phases a gmemd start logs with its listening line (level info). */
 async function startPhases(db: string): Promise<Record<string, number>> {
-  const child = spawn(process.execPath, [SERVER], { cwd: ROOT, env: { ...process.env, ...env, GMEMD_DB: db, GMEMD_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, GMEMD_ARGV, { cwd: ROOT, env: { ...process.env, ...env, GMEMD_DB: db, GMEMD_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
   let buf = '';
   const line = await new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (d) => {
@@ -112,7 +115,7 @@ try {
   const emptyPhases = await startPhases(join(dir, 'phases-empty.db'));
   rmSync(socket, { force: true });
 
-  let g = await startTimed([SERVER], env, '/readyz');
+  let g = await startTimed(GMEMD_ARGV, env, '/readyz');
   out.startEmptyMs = g.ms;
   out.rssEmptyMiB = rssMiB(g.child.pid!);
   out.heapEmptyMiB = await heapMiB();
@@ -150,7 +153,7 @@ try {
   agent.destroy();
   // A copy of the crashed ledger for the untimed restart that reports its phases.
   for (const f of ['', '-wal', '-shm']) if (existsSync(env.GMEMD_DB + f)) copyFileSync(env.GMEMD_DB + f, join(dir, `phases-lost.db${f}`));
-  g = await startTimed([SERVER], env, '/readyz');
+  g = await startTimed(GMEMD_ARGV, env, '/readyz');
   out.startLostMs = g.ms;
   out.rssAfterLostMiB = rssMiB(g.child.pid!);
   const lost = (await must('GET', '/v1/host')).json.reconcile?.lost;
@@ -162,7 +165,7 @@ try {
 
   const f = (n: number, d = 0) => n.toFixed(d);
   const row = (what: string, v: string, target: string) => console.log(`   ${what.padEnd(52)} ${v.padStart(10)}   ${target}`);
-  console.log(`== scale: ${VMS} VMs, ${INODES} shareable inodes, ${INODES} bindings, ${CLIENTS} clients, backend ${host.backend}, node dist/server.js ==`);
+  console.log(`== scale: ${VMS} VMs, ${INODES} shareable inodes, ${INODES} bindings, ${CLIENTS} clients, backend ${host.backend}, node ${GMEMD_ARGV.map((a) => a.replace(ROOT, '')).join(' ')} ==`);
   const phases = (p: Record<string, number>) => `modules ${p.modules}, ledger +${p.ledger! - p.modules!}, reconcile +${p.reconcile! - p.ledger!}, app +${p.app! - p.reconcile!}, listening +${p.listening! - p.app!} ms`;
   row('(baseline) bare node process: start to listening', `${f(out.bareNodeStartMs)} ms`, '');
   row('(baseline) bare Fastify process: start to first answer', `${f(out.bareStartMs)} ms`, '');
