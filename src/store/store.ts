@@ -2,7 +2,7 @@
 // all over one better-sqlite3 connection.
 import { openLedger, type Ledger } from './database.js';
 import { AuditChain } from './audit-chain.js';
-import { dataVersionOf } from './data-version.js';
+import { dataVersionOf, type DataVersion } from './data-version.js';
 import { UnitOfWork } from './unit-of-work.js';
 import { VmsRepo } from './vms-repo.js';
 import { InodesRepo } from './inodes-repo.js';
@@ -40,15 +40,18 @@ export class Store {
     this.access = new AccessRepo(db);
     this.intents = new IntentsRepo(db, now);
     this.idempotency = new IdempotencyRepo(db, now);
-    this.tokens = new TokensRepo(db);
+    this.tokens = new TokensRepo(db, this.dataVersion);
   }
 
   /** Changes whenever the ledger may have changed (data-version.ts). */
-  readonly dataVersion: () => string;
+  readonly dataVersion: DataVersion;
 
   static open(path: string, now: () => number = Date.now): Store {
     return new Store(openLedger(path), now);
   }
 
-  close(): void { this.ledger.close(); }
+  close(): void {
+    this.dataVersion.close();
+    this.ledger.close();
+  }
 }

@@ -8,19 +8,17 @@ import type { Db } from './database.js';
 import { tokens } from './schema.js';
 import type { TokenRow } from './rows.js';
 import { clientOf, RowReader } from './row-reader.js';
-import { dataVersionOf } from './data-version.js';
 
 export class TokensRepo {
   private readonly read: RowReader<TokenRow>;
 
-  private readonly version: () => string;
   private cachedAt = '';
   // null: no live token has this hash (bad tokens are answered from here too, bounded).
   private readonly cache = new Map<string, TokenRow | null>();
 
-  constructor(private readonly db: Db) {
+  /** `version`: the store's ledger version (Store#dataVersion). */
+  constructor(private readonly db: Db, private readonly version: () => string) {
     this.read = new RowReader(clientOf(db), tokens);
-    this.version = dataVersionOf(clientOf(db));
   }
 
   /** The live token whose secret hashes to `secretHash`, as of ledger version `v` (read now when not given). */

@@ -1,0 +1,58 @@
+// Store#dataVersion: the same while nothing is committed; different after any commit, by this
+// connection through any code path or by another connection (a successor, a tool), which the
+// -shm header check must never miss (data-version.ts). A checkpoint by another connection
+// commits nothing and changes nothing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import { Store } from '../../src/store/store.js';
+import { tempDir } from '../support/tmp.js';
+
+test('the version holds still, and changes with every commit by this or another connection', () => {
+  const tmp = tempDir();
+  const path = join(tmp.dir, 'l.db');
+  const store = Store.open(path);
+  const other = new Database(path);
+  try {
+    const sql = store.ledger.sqlite;
+    sql.exec("INSERT INTO vms (id, name, labels, vm_type, state, created_at) VALUES ('vm_a', 'a', '{}', 0, 'active', 1)");
+    const v0 = store.dataVersion();
+    assert.equal(store.dataVersion(), v0, 'no commit: same version');
+
+    other.prepare("UPDATE vms SET name = 'b' WHERE id = 'vm_a'").run();
+    const v1 = store.dataVersion();
+    assert.notEqual(v1, v0, "another connection's commit");
+    assert.equal(store.dataVersion(), v1);
+
+    sql.prepare("UPDATE vms SET name = 'c' WHERE id = 'vm_a'").run();
+    const v2 = store.dataVersion();
+    assert.notEqual(v2, v1, "this connection's write");
+
+    other.pragma('wal_checkpoint(PASSIVE)');
+    assert.equal(store.dataVersion(), v2, 'a checkpoint commits nothing');
+
+    // Any interleaving of the two writers: the version moves exactly when one of them commits.
+    fc.assert(fc.property(fc.array(fc.constantFrom('self', 'other', 'none', 'checkpoint'), { minLength: 1, maxLength: 40 }), (steps) => {
+      for (const step of steps) {
+        const before = store.dataVersion();
+        if (step === 'self') sql.prepare("UPDATE vms SET name = name || 's' WHERE id = 'vm_a'").run();
+        else if (step === 'other') other.prepare("UPDATE vms SET name = name || 'o' WHERE id = 'vm_a'").run();
+        else if (step === 'checkpoint') other.pragma('wal_checkpoint(PASSIVE)');
+        const after = store.dataVersion();
+        if (step === 'self' || step === 'other') assert.notEqual(after, before, step);
+        else assert.equal(after, before, step);
+      }
+    }), { numRuns: 50 });
+  } finally { other.close(); store.close(); tmp.cleanup(); }
+});
+
+test('an in-memory ledger (no -shm file) asks SQLite every time', () => {
+  const store = Store.open(':memory:');
+  try {
+    const v0 = store.dataVersion();
+    store.ledger.sqlite.exec("INSERT INTO vms (id, name, labels, vm_type, state, created_at) VALUES ('vm_m', 'm', '{}', 0, 'active', 1)");
+    assert.notEqual(store.dataVersion(), v0);
+  } finally { store.close(); }
+});
