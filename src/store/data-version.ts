@@ -26,7 +26,7 @@ export interface DataVersion {
 export function dataVersionOf(sqlite: Database.Database): DataVersion {
   const changes = sqlite.prepare('SELECT total_changes()').pluck();
   const version = sqlite.prepare('PRAGMA data_version').pluck();
-  const shm = openShm(sqlite);
+  let shm = openShm(sqlite);
   const seen = Buffer.alloc(WAL_INDEX_HEADER_BYTES), now = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
   let others = -1;
 
@@ -40,7 +40,8 @@ export function dataVersionOf(sqlite: Database.Database): DataVersion {
     return (others = version.get() as number);
   };
   const read = (() => `${changes.get() as number}:${othersNow()}`) as DataVersion;
-  read.close = () => { if (shm !== null) closeSync(shm); };
+  // Idempotent, as Store#close is.
+  read.close = () => { if (shm !== null) closeSync(shm); shm = null; };
   return read;
 }
 
