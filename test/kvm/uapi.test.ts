@@ -121,6 +121,9 @@ test('the in-place encoders write what koffi writes for the same struct, wrappin
   const gExpected = Buffer.alloc(SIZEOF.kvm_create_guest_memfd);
   koffi.encode(gExpected, L.kvm_create_guest_memfd, { size: 2n * 2n ** 20n, flags: 3n, reserved: new Array(6).fill(0n) });
   assert.deepEqual(L.encodeCreateGuestMemfd(g, 2n * 2n ** 20n, 3n), gExpected);
+  // `addr` is where those bytes are: what the kernel reads when it is passed as an integer.
+  assert.deepEqual(L.nativeView(BigInt(g.addr), g.buf.length), gExpected);
+  assert.deepEqual(L.nativeView(BigInt(s.addr), s.buf.length), expected);
 });
 
 test('the fixed-arity ioctl declarations give what the variadic one gives (x86-64 ABI)', needsKvm(), () => {
@@ -139,8 +142,13 @@ test('the fixed-arity ioctl declarations give what the variadic one gives (x86-6
       const fixedErrno = viaFixed < 0 ? L.errno() : 0;
       const viaVariadic = L.sys.ioctlAs(vm, KVM.CREATE_GUEST_MEMFD, 'void *', L.encodeCreateGuestMemfd(args, size, flags));
       const variadicErrno = viaVariadic < 0 ? L.errno() : 0;
+      // The struct's address as an integer (the native host's synchronous calls).
+      L.encodeCreateGuestMemfd(args, size, flags);
+      const viaAddr = L.sys.ioctlInt(vm, KVM.CREATE_GUEST_MEMFD, args.addr);
+      const addrErrno = viaAddr < 0 ? L.errno() : 0;
       assert.deepEqual([viaFixed >= 0, fixedErrno], [viaVariadic >= 0, variadicErrno], `size ${size} flags ${flags}`);
-      for (const fd of [viaFixed, viaVariadic]) if (fd >= 0) L.sys.close(fd);
+      assert.deepEqual([viaAddr >= 0, addrErrno], [viaVariadic >= 0, variadicErrno], `by address: size ${size} flags ${flags}`);
+      for (const fd of [viaFixed, viaVariadic, viaAddr]) if (fd >= 0) L.sys.close(fd);
     }
     L.sys.close(vm);
   } finally {

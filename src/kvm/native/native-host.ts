@@ -70,14 +70,16 @@ export class NativeKvmHost implements KvmHost {
   }
 
   createGuestMemfd(vmFd: number, size: bigint, flags: bigint): KResult<number> {
-    const fd = sys.ioctlPtr(vmFd, KVM.CREATE_GUEST_MEMFD, encodeCreateGuestMemfd(this.gmemBuf, size, flags));
+    encodeCreateGuestMemfd(this.gmemBuf, size, flags);
+    const fd = sys.ioctlInt(vmFd, KVM.CREATE_GUEST_MEMFD, this.gmemBuf.addr);
     if (fd < 0) return kfail('KVM_CREATE_GUEST_MEMFD', errno());
     this.gmemFlags[fd] = flags;
     return kok(fd);
   }
 
   setUserMemoryRegion2(vmFd: number, region: MemoryRegion): KResult<void> {
-    const r = sys.ioctlPtr(vmFd, KVM.SET_USER_MEMORY_REGION2, encodeRegion2(this.regionBuf, region));
+    encodeRegion2(this.regionBuf, region);
+    const r = sys.ioctlInt(vmFd, KVM.SET_USER_MEMORY_REGION2, this.regionBuf.addr);
     return r < 0 ? kfail('KVM_SET_USER_MEMORY_REGION2', errno()) : kok(undefined);
   }
 
