@@ -18,7 +18,7 @@ import { RECONCILE_SCHEMAS } from './schemas/reconcile-schemas.js';
 import { TOKEN_SCHEMAS } from './schemas/token-schemas.js';
 import { registerAuth } from './auth/authenticate.js';
 import { IN_PROCESS_LIFECYCLE, type Lifecycle } from '../lifecycle/lifecycle.js';
-import { registerHandoverGate } from './handover-gate.js';
+import { closeDuringHandover, registerHandoverGate } from './handover-gate.js';
 import { validatorCompiler } from './validation.js';
 import { serializerCompiler } from './serialize.js';
 import { LazyCompilers } from './lazy-compile.js';
@@ -114,8 +114,11 @@ export async function buildApp(deps: AppDeps) {
   app.setSerializerCompiler(lazy.serializer(serializerCompiler(NAMED_SCHEMAS)));
 
   // Callback-style hooks: an async one costs a promise and a microtask hop on every request.
+  // One onSend for every answer: each hook Fastify runs per request costs.
+  const closing = closeDuringHandover(app);
   app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('x-request-id', req.id);
+    closing(reply);
     done(null, payload);
   });
   // Before any route is added: it classifies each route as it is registered.

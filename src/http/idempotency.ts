@@ -4,10 +4,11 @@
 // runner in the same transaction as its change (mutation.ts); this hook stores only replies
 // no use case produced (e.g. a body refused by validation).
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Store } from '../store/store.js';
 import { sendProblem } from './problem.js';
 import { WIRE } from '../domain/limits.js';
+import { hooksOf } from './route-hooks.js';
 
 const fingerprint = (req: FastifyRequest) =>
   createHash('sha256').update(req.method).update(req.routeOptions.url ?? req.url).update(req.url)
@@ -37,7 +38,7 @@ export function registerIdempotency(app: FastifyInstance, store: Store) {
     return req.method === 'POST' && typeof k === 'string' && k.length > 0 ? k : undefined;
   };
 
-  app.addHook('preHandler', (req, reply, done) => {
+  const preHandler = (req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
     const key = keyOf(req);
     if (!key) return done();
     if (key.length > WIRE.idempotencyKeyMaxLength) {
@@ -62,10 +63,9 @@ export function registerIdempotency(app: FastifyInstance, store: Store) {
     inFlight.add(key);
     pending.set(req, { key, fingerprint: fingerprint(req) });
     done();
-  });
+  };
 
-  // Callback style: it runs on every response and almost always has nothing to do.
-  app.addHook('onSend', (req, reply, payload, done) => {
+  const onSend = (req: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, p: unknown) => void) => {
     const key = keyOf(req);
     if (!key || !inFlight.has(key) || reply.getHeader('idempotent-replayed')) return done(null, payload);
     inFlight.delete(key);
@@ -75,5 +75,15 @@ export function registerIdempotency(app: FastifyInstance, store: Store) {
       store.idempotency.put(key, { fingerprint: fingerprint(req), status: reply.statusCode, body: payload });
     }
     done(null, payload);
+  };
+
+  // On the routes a key applies to only (POSTs that may be replayed): as global hooks they
+  // ran on every request, and the hooks of a GET cost about as much as its own work
+  // (an A/B of GET /v1/inodes/{id} without them: +20% req/s). Appended: a route's own hooks,
+  // and the handover gate placed before them (handover-gate.ts), run first.
+  app.addHook('onRoute', (route) => {
+    if (![route.method].flat().includes('POST') || (route.config as { replay?: boolean } | undefined)?.replay === false) return;
+    route.preHandler = [...hooksOf(route.preHandler), preHandler] as typeof route.preHandler;
+    route.onSend = [...hooksOf(route.onSend), onSend] as typeof route.onSend;
   });
 }

@@ -28,8 +28,13 @@ function slowPost(port: number, headers: Record<string, string>, body: string, b
 test('a slow body cannot slip a write past the handover gate', async () => {
   const t = await makeApp('simulated');
   let handingOver = false;
+  // 'arrived' answers false once (the request's first check), then true: a handover that
+  // began while the request was being served.
+  let mode: 'flag' | 'arrived' = 'flag';
+  let asked = 0;
+  const inProgress = () => (mode === 'arrived' ? asked++ > 0 : handingOver);
   const app = await buildApp({ ctx: t.ctx, lifecycle: { startup: null, testHooks: false,
-    handover: { inProgress: () => handingOver, start: async () => err('handover.unavailable', 'not in this test') } } });
+    handover: { inProgress, start: async () => err('handover.unavailable', 'not in this test') } } });
   try {
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as { port: number };
@@ -53,7 +58,18 @@ test('a slow body cannot slip a write past the handover gate', async () => {
     assert.deepEqual([forbidden.statusCode, forbidden.json().code], [403, 'auth.forbidden']);
     assert.equal(events(), before);
 
+    // Reads are served, and tell their client to reconnect: the successor answers next.
+    const read = await app.inject({ method: 'GET', url: '/v1/vms', headers });
+    assert.deepEqual([read.statusCode, read.headers.connection], [200, 'close']);
+
     handingOver = false;
+    // A read that arrived before the handover began and is answered after: Connection: close too.
+    mode = 'arrived';
+    const during = await app.inject({ method: 'GET', url: '/v1/vms', headers });
+    assert.deepEqual([during.statusCode, during.headers.connection, asked > 1], [200, 'close', true]);
+    mode = 'flag';
+    const after = await app.inject({ method: 'GET', url: '/v1/vms', headers });
+    assert.deepEqual([after.statusCode, after.headers.connection], [200, 'keep-alive'], 'no handover: the connection is kept');
     const control = await slowPost(port, headers, JSON.stringify({ name: 'after' }), wait);
     assert.equal(control.status, 201, 'without a handover the same request goes through');
   } finally {
