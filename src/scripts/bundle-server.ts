@@ -1,7 +1,7 @@
 // npm run build, after tsc: dist/server.js becomes one esbuild bundle of the server and the
 // pure-JS packages it imports. Loading the ~520 separate modules of tsc's output (module
 // resolution, a file read and a compile each) was 430-600 ms of every start, more than half
-// of it; the bundle loads in ~150 ms (npm run bench:scale prints the phases).
+// of it; the bundle's module phase is 150-270 ms (npm run bench:scale prints the phases).
 //
 // Kept outside the bundle, loaded from node_modules as before: better-sqlite3 and koffi,
 // native addons found through their own package directories. The /docs page's files are

@@ -9,8 +9,9 @@
 // by any connection, rewrites the WAL-index header, the first 48 bytes of the -shm file, and
 // increments its change counter (https://sqlite.org/walformat.html, "The WAL-Index Header").
 // So while those bytes read as they did at the last pragma, no commit has happened since, and
-// the pragma's answer then still holds. A read of them is one pread (~0.8 µs) and takes no
-// lock; a torn read differs too and only sends the check to the pragma.
+// the pragma's answer then still holds. A read of them is one pread and takes no lock (the
+// whole version read: 1.7 µs against 2.8 µs, timed in the server under load); a torn read
+// differs too and only sends the check to the pragma.
 import { closeSync, openSync, readSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 

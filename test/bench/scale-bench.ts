@@ -1,12 +1,13 @@
 // `npm run bench:scale` (also run by `npm run bench`): the compiled service as `npm start`
-// runs it (its command in package.json, start-command.ts), at scale. Start to /readyz on an empty ledger beside a bare
-// Fastify process's start to its first answer and a bare node process's start to listening
-// (the baselines of the same run); then VMS VMs, INODES shareable inodes and as many bindings
-// built through HTTP; resident memory (and JS heap) with all of them live; POST /v1/reconcile;
-// GET /v1/host/scan; then SIGKILL and a restart that must mark them all lost. Each start is
-// repeated once, untimed, at log level info to print where its time went (the `startupMs`
-// phases of the listening line: module loading, ledger open, start-up reconcile, app build).
-// The timed starts log at warn: request logging would load the build. Env: BENCH_SCALE_VMS (10), BENCH_SCALE_INODES (10000),
+// runs it (its command in package.json, start-command.ts), at scale. Start to /readyz on an
+// empty ledger beside a bare Fastify process's start to its first answer and a bare node
+// process's start to listening (the baselines of the same run); then VMS VMs, INODES
+// shareable inodes and as many bindings built through HTTP; resident memory (and JS heap)
+// with all of them live; POST /v1/reconcile; GET /v1/host/scan; then SIGKILL and a restart
+// that must mark them all lost. Each start is repeated once, untimed, at log level info to
+// print where its time went (the `startupMs` phases of the listening line: module loading,
+// ledger open, start-up reconcile, app build). The timed starts log at warn: request logging
+// would load the build. Env: BENCH_SCALE_VMS (10), BENCH_SCALE_INODES (10000),
 // BENCH_SCALE_CLIENTS (16), GMEMD_BACKEND (auto). Prints a table; JSON on the last line.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
