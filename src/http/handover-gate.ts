@@ -17,9 +17,8 @@ export function registerHandoverGate(app: FastifyInstance) {
   const { lifecycle } = app.gmemd;
   // Callback style: this runs on every request, and almost always has nothing to do.
   const gate = (req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
-    if (!lifecycle.handover?.inProgress()) return done();
-    reply.header('connection', 'close');
-    if (READS.has(req.method)) return done();
+    // Connection: close is set on every answer sent during a handover (closeDuringHandover).
+    if (!lifecycle.handover?.inProgress() || READS.has(req.method)) return done();
     sendProblem(req, reply, { code: 'handover.in_progress', message: 'gmemd is handing guest memory to its successor; retry shortly' });
   };
   app.addHook('onRequest', gate);

@@ -194,19 +194,26 @@ export class StructBuf {
   readonly buf: Buffer;
   readonly u32: Uint32Array;
   readonly u64: BigUint64Array;
-  /** The struct's address, for `ioctlInt` on the synchronous paths: koffi's conversion of a
-   *  Buffer argument to a pointer was ~80 ns a call, about a tenth of its whole overhead on a
-   *  guest_memfd create+close. An ArrayBuffer's backing store never moves, and it lives as
-   *  long as this object, which its owner keeps for its own lifetime. */
-  readonly addr: number;
+  private address = 0;
   constructor(size: number) {
     const ab = new ArrayBuffer(Math.ceil(size / 8) * 8);
     this.buf = Buffer.from(ab, 0, size);
     this.u32 = new Uint32Array(ab);
     this.u64 = new BigUint64Array(ab);
-    const addr = koffi.address(this.buf) as bigint;
-    if (addr === 0n || addr > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`struct buffer at ${addr}: not a usable address`);
-    this.addr = Number(addr);
+  }
+
+  /** The struct's address, for `ioctlInt` on the synchronous paths: koffi's conversion of a
+   *  Buffer argument to a pointer was ~80 ns a call, about a tenth of its whole overhead on a
+   *  guest_memfd create+close. An ArrayBuffer's backing store never moves, and it lives as
+   *  long as this object, which its owner keeps for its own lifetime. Asked for on first use
+   *  only: the per-call buffers of the async paths never need it. */
+  get addr(): number {
+    if (this.address === 0) {
+      const addr = koffi.address(this.buf) as bigint;
+      if (addr === 0n || addr > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`struct buffer at ${addr}: not a usable address`);
+      this.address = Number(addr);
+    }
+    return this.address;
   }
 }
 
