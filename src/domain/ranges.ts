@@ -112,7 +112,7 @@ export function checkBindingRange(req: BindingRequest, inodeSize: number): Resul
  * No guest-address overlap with the VM's other memslots (EEXIST in the kernel), and for gmem
  * memslots no offset overlap with the inode's other gmem memslots (EINVAL in 6.18).
  */
-export function checkBindingOverlap(s: BindingSpan, vmSlots: Extent[], gmemSlots: Extent[] | null): Result<true> {
+export function checkBindingOverlap(s: BindingSpan, vmSlots: readonly Extent[], gmemSlots: readonly Extent[] | null): Result<true> {
   const gpaHit = vmSlots.find((b) => overlaps(s.guest.start, s.guest.size, b.gpa, b.size));
   if (gpaHit) {
     return err('binding.gpa_overlap', `guest range overlaps binding ${gpaHit.id}`, { bindingId: gpaHit.id });
@@ -125,7 +125,7 @@ export function checkBindingOverlap(s: BindingSpan, vmSlots: Extent[], gmemSlots
 }
 
 /** Both checks, range first. */
-export function checkBinding(req: BindingRequest, inodeSize: number, vmSlots: Extent[], gmemSlots: Extent[] | null): Result<BindingSpan> {
+export function checkBinding(req: BindingRequest, inodeSize: number, vmSlots: readonly Extent[], gmemSlots: readonly Extent[] | null): Result<BindingSpan> {
   const s = checkBindingRange(req, inodeSize);
   if (!s.ok) return s;
   const o = checkBindingOverlap(s.value, vmSlots, gmemSlots);

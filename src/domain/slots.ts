@@ -24,7 +24,7 @@ export function probeSlot(used: Iterable<number>): number | undefined {
 }
 
 /** A free page below 4 GiB for the probe's code, away from every memslot and the target page. */
-export function probeCodeGpa(slots: Extent[], target: number): number | undefined {
+export function probeCodeGpa(slots: readonly Extent[], target: number): number | undefined {
   const targetPage = Math.floor(target / PAGE) * PAGE;
   const sorted = [...slots].sort((a, b) => b.gpa - a.gpa);
   // Walk down from just below 4 GiB, skipping occupied ranges: the top of the 32-bit space

@@ -53,8 +53,10 @@ export function createContext(store: Store, kvm: KvmHost,
   store.idempotency.prune();
   // A misspelt point would never fire and the test would pass for the wrong reason.
   if (crashAt !== null && !isCrashPoint(crashAt)) throw new Error(`GMEMD_TEST_CRASH_AT names no crash point: ${crashAt}`);
+  const pipeline = new PipelineState();
+  store.uow.joining = () => pipeline.kernelInFlight;
   return {
-    store, kvm, registry: new KernelRegistry(), pipeline: new PipelineState(), limits: limits.value, now: store.now,
+    store, kvm, registry: new KernelRegistry(), pipeline, limits: limits.value, now: store.now,
     crashPoint: crashAt
       // SIGKILL, not an exception: the point is to die exactly as a crash would, with no
       // cleanup and no chance for a transaction to commit.

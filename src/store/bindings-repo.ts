@@ -5,17 +5,22 @@ import { toPage, type Page } from './pagination.js';
 import { clientOf, RowReader } from './row-reader.js';
 import { RowWriter } from './row-writer.js';
 import { StateMarker } from './bulk.js';
+import { VersionedMemo } from './versioned-memo.js';
 
 export class BindingsRepo {
   // Reads and writes go through prepared statements (row-reader.ts, row-writer.ts).
   private readonly read: RowReader<BindingRow>;
   private readonly write: RowWriter<BindingRow>;
   private readonly lost: StateMarker;
+  /** The recorded side of claimedBy*, per VM or inode, for the decisions made between two writes. */
+  private readonly recorded: VersionedMemo<readonly BindingRow[]>;
 
-  constructor(db: Db) {
+  /** `version`: the store's ledger version (Store#dataVersion). */
+  constructor(db: Db, version: () => string) {
     this.read = new RowReader(clientOf(db), bindings);
     this.write = new RowWriter(clientOf(db), bindings);
     this.lost = new StateMarker(clientOf(db), bindings, ['active']);
+    this.recorded = new VersionedMemo(clientOf(db), version);
   }
 
   /**
@@ -30,10 +35,15 @@ export class BindingsRepo {
     return () => { this.claims.delete(row.id); };
   }
 
-  claimedByVm(vmId: string): BindingRow[] { return this.withClaims(this.activeByVm(vmId), (b) => b.vmId === vmId); }
-  claimedByInode(inodeId: string): BindingRow[] { return this.withClaims(this.activeByInode(inodeId), (b) => b.inodeId === inodeId); }
+  /** Shared between the decisions of one ledger version: read, never changed. */
+  claimedByVm(vmId: string): readonly BindingRow[] {
+    return this.withClaims(this.recorded.get(`vm:${vmId}`, () => this.activeByVm(vmId)), (b) => b.vmId === vmId);
+  }
+  claimedByInode(inodeId: string): readonly BindingRow[] {
+    return this.withClaims(this.recorded.get(`inode:${inodeId}`, () => this.activeByInode(inodeId)), (b) => b.inodeId === inodeId);
+  }
 
-  private withClaims(recorded: BindingRow[], match: (b: BindingRow) => boolean): BindingRow[] {
+  private withClaims(recorded: readonly BindingRow[], match: (b: BindingRow) => boolean): readonly BindingRow[] {
     if (this.claims.size === 0) return recorded;
     const seen = new Set(recorded.map((b) => b.id));
     return [...recorded, ...[...this.claims.values()].filter((b) => match(b) && !seen.has(b.id))];

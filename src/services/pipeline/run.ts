@@ -158,6 +158,18 @@ function* execute<T>(ctx: ServiceContext, caller: Caller, cmd: Command<T>, offLo
   }
 }
 
+/** A kernel step's result. While it is in flight its command counts as a writer about to join
+ *  the next batch (unit-of-work.ts): whatever the kernel answers, the command then writes. */
+async function landed(ctx: ServiceContext, p: Pending): Promise<StepResult> {
+  ctx.pipeline.kernelInFlight += 1;
+  try {
+    // A call that could not even be issued (koffi refused its arguments) changed nothing.
+    return await p.result.catch((e: unknown) => ({ ok: false as const, error: { code: 'internal.error' as const, message: String(e) } }));
+  } finally {
+    ctx.pipeline.kernelInFlight -= 1;
+  }
+}
+
 /** Runs a command with group commit: every write awaits the durable commit of its batch. */
 export async function run<T>(ctx: ServiceContext, caller: Caller, cmd: Command<T>): Promise<Result<T>> {
   const got = ctx.pipeline.locks.acquire(cmd.keys ?? 'global');
@@ -168,8 +180,7 @@ export async function run<T>(ctx: ServiceContext, caller: Caller, cmd: Command<T
     while (!next.done) {
       const y = next.value;
       let c: Sent;
-      // A call that could not even be issued (koffi refused its arguments) changed nothing.
-      if (y instanceof Pending) c = await y.result.catch((e: unknown) => ({ ok: false as const, error: { code: 'internal.error' as const, message: String(e) } }));
+      if (y instanceof Pending) c = await landed(ctx, y);
       else try { c = { ok: true, value: await ctx.store.uow.commit(y) }; } catch (error) { c = { ok: false, error }; }
       next = gen.next(c);
     }

@@ -1,9 +1,12 @@
 // Decisions made while earlier requests' records wait for their batch still see them: two
-// binds racing for one guest range, two binds without a slot, two VMs of one name.
+// binds racing for one guest range, two binds without a slot, two VMs of one name. And a
+// command waiting for the kernel is one group commit waits for.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, describeBackends, makeApp, MiB } from '../../support/app.js';
 import { ledgerViolations } from '../../support/ledger-invariants.js';
+import { ok, run } from '../../../src/services/pipeline/run.js';
+import { SYSTEM_CALLER } from '../../../src/reconcile/startup.js';
 
 describeBackends('read-your-writes under group commit', (kind) => {
   test('racing requests are decided as if one came after the other, and share one commit', async () => {
@@ -24,4 +27,37 @@ describeBackends('read-your-writes under group commit', (kind) => {
       assert.deepEqual(ledgerViolations(t.store.ledger.sqlite), []);
     } finally { await t.close(); }
   });
+});
+
+test('a command whose kernel call is in flight counts as a writer about to join the next batch', async () => {
+  const t = await makeApp('simulated');
+  try {
+    let land!: (r: { ok: true; value: undefined } | { ok: false; error: Error }) => void;
+    const started: Promise<void>[] = [];
+    const command = () => {
+      let begun!: () => void;
+      started.push(new Promise<void>((resolve) => { begun = resolve; }));
+      return run(t.ctx, SYSTEM_CALLER, {
+        action: 'vm.probe', keys: [],
+        decide: () => ok({
+          steps: [{ id: 'k', run: () => ({ ok: true, value: undefined }),
+            start: () => { begun(); return new Promise((resolve) => { land = resolve as typeof land; }); } }],
+          record: (rec) => { rec.event('vm.probe', {}); },
+        }),
+      });
+    };
+    const one = command();
+    await started[0];
+    assert.equal(t.store.uow.joining(), 1, 'the write it will make is expected');
+    land({ ok: true, value: undefined });
+    assert.deepEqual(await one, { ok: true, value: undefined });
+    assert.equal(t.store.uow.joining(), 0);
+    // A call that rejects (koffi refused its arguments) stops counting too.
+    const two = command();
+    await started[1];
+    assert.equal(t.store.uow.joining(), 1);
+    (land as unknown as (r: unknown) => void)(Promise.reject(new Error('refused')));
+    assert.equal((await two).ok, false);
+    assert.equal(t.store.uow.joining(), 0);
+  } finally { await t.close(); }
 });
