@@ -14,7 +14,7 @@ import { START_NODE_FLAGS } from './start-command.js';
 
 const SERVER = fileURLToPath(new URL('./http-server.ts', import.meta.url));
 
-export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f';
+export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g';
 export interface ScenarioResult {
   id: ScenarioId;
   name: string;
@@ -96,6 +96,10 @@ export async function benchHttp(o: { seconds: number; warmupSeconds: number; con
   await withServer('insert', async (s) => {
     const body = JSON.stringify({ name: 'widget', qty: 3 });
     record('b', 'bare Fastify POST, 1 INSERT (WAL, sync=FULL)', '1 request', await load(`${s.base}/items`, { method: 'POST', body }));
+  });
+  await withServer('grouped', async (s) => {
+    const body = JSON.stringify({ name: 'widget', qty: 3 });
+    record('g', 'bare Fastify POST, 1 INSERT, group commit', '1 request', await load(`${s.base}/items`, { method: 'POST', body }));
   });
   await withServer('gmemd', async (s) => {
     const fileId = await setupBindTarget(s.base);

@@ -2,7 +2,7 @@
 // port) so the load generator and the server never share an event loop. It reports
 // { port, backend?, note? } over the IPC channel and closes on SIGTERM or when the parent
 // goes away.
-//   node --import tsx test/bench/http-server.ts <hello|insert|gmemd> <dir>
+//   node --import tsx test/bench/http-server.ts <hello|insert|grouped|gmemd> <dir>
 import Database from 'better-sqlite3';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { ensureAdminToken } from '../../src/services/token-service.js';
 import { SYSTEM_CALLER } from '../../src/reconcile/startup.js';
 import { BENCH_TOKEN } from './gmemd-scenarios.js';
 
-export type ServerKind = 'hello' | 'insert' | 'gmemd';
+export type ServerKind = 'hello' | 'insert' | 'grouped' | 'gmemd';
 export interface ServerReady { port: number; backend?: string; note?: string }
 
 /** (a) the floor: Fastify's own cost for a tiny JSON GET. */
@@ -25,25 +25,49 @@ async function hello() {
   return { app, close: async () => {} };
 }
 
-/**
- * (b) one durable write per request, configured like gmemd's ledger (WAL, synchronous=FULL:
- * an fsync per commit), through a cached prepared statement: the cheapest way to do it.
- */
-async function insert(dir: string) {
+/** The baselines' table, configured like gmemd's ledger (WAL, synchronous=FULL: an fsync per commit). */
+function baselineDb(dir: string) {
   const db = new Database(join(dir, 'baseline.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, qty INTEGER NOT NULL)');
-  const stmt = db.prepare('INSERT INTO items (name, qty) VALUES (?, ?)');
   const app = Fastify({ logger: false });
-  app.post<{ Body: { name: string; qty: number } }>('/items', {
-    schema: { body: { type: 'object', required: ['name', 'qty'], additionalProperties: false,
-      properties: { name: { type: 'string', maxLength: 128 }, qty: { type: 'integer' } } } },
-  }, async (req, reply) => {
+  return { db, app, stmt: db.prepare('INSERT INTO items (name, qty) VALUES (?, ?)'), close: async () => db.close() };
+}
+
+const ITEM_SCHEMA = { body: { type: 'object', required: ['name', 'qty'], additionalProperties: false,
+  properties: { name: { type: 'string', maxLength: 128 }, qty: { type: 'integer' } } } } as const;
+type Item = { name: string; qty: number };
+
+/** (b) one durable write per request, through a cached prepared statement: the cheapest way to do it. */
+async function insert(dir: string) {
+  const { app, stmt, close } = baselineDb(dir);
+  app.post<{ Body: Item }>('/items', { schema: ITEM_SCHEMA }, async (req, reply) => {
     const r = stmt.run(req.body.name, req.body.qty);
     return reply.code(201).send({ id: Number(r.lastInsertRowid) });
   });
-  return { app, close: async () => db.close() };
+  return { app, close };
+}
+
+/**
+ * (g) (b)'s INSERT with group commit: the INSERTs of one turn of the event loop commit in one
+ * transaction, one fsync, and each reply waits for its COMMIT. What group commit gives a bare
+ * POST on this machine: the ceiling under which gmemd's (c) and (f) are measured.
+ */
+async function grouped(dir: string) {
+  const { db, app, stmt, close } = baselineDb(dir);
+  let queue: { item: Item; done: (id: number) => void }[] = [];
+  const commit = db.transaction((batch: typeof queue) => batch.map((m) => Number(stmt.run(m.item.name, m.item.qty).lastInsertRowid)));
+  const flush = () => {
+    const batch = queue;
+    queue = [];
+    commit.immediate(batch).forEach((id, i) => batch[i]!.done(id));
+  };
+  app.post<{ Body: Item }>('/items', { schema: ITEM_SCHEMA }, async (req, reply) => {
+    const id = await new Promise<number>((done) => { if (queue.push({ item: req.body, done }) === 1) setImmediate(flush); });
+    return reply.code(201).send({ id });
+  });
+  return { app, close };
 }
 
 /** (c)/(d) the real thing: buildApp over a ledger file; the backend as gmemd picks it (GMEMD_BACKEND, default auto). */
@@ -74,7 +98,7 @@ async function gmemd(dir: string) {
 }
 
 const [kind, dir] = process.argv.slice(2) as [ServerKind, string];
-const made = kind === 'hello' ? await hello() : kind === 'insert' ? await insert(dir) : await gmemd(dir);
+const made = kind === 'hello' ? await hello() : kind === 'insert' ? await insert(dir) : kind === 'grouped' ? await grouped(dir) : await gmemd(dir);
 await made.app.listen({ host: '127.0.0.1', port: 0 });
 const addr = made.app.server.address();
 if (!addr || typeof addr === 'string') throw new Error('no TCP address');

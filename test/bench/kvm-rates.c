@@ -1,4 +1,4 @@
-// The C reference for bench/kvm-rates.ts: the same three loops gmemd's native adapter runs
+// The C reference for bench/kvm-rates.ts: the same four loops gmemd's native adapter runs
 // through koffi, here as plain ioctls, so the Node/C ratio isolates the cost of the FFI and
 // the adapter. Modelled on shared/kernel-probes/probe-rates.c. Compiled at bench time with
 // gcc -O2; argv[1] = iterations. Output, one line per loop, for the parent to parse:
@@ -29,6 +29,7 @@ _Static_assert(sizeof(struct gmem_args) == 64, "kvm_create_guest_memfd is 64 byt
 #define KVM_MEM_GUEST_MEMFD 4u
 #define GMEM_FLAGS 3u /* MMAP | INIT_SHARED: what gmemd uses for a shareable inode */
 #define MiB (1ull << 20)
+#define VM_LOOP_DIVISOR 40 /* as VM_LOOP_DIVISOR in kvm-loops.ts */
 
 static double now(void) {
   struct timespec t;
@@ -92,6 +93,16 @@ int main(int argc, char **argv) {
 
   close(g);
   close(vm);
+
+  { // a VM: KVM_CREATE_VM + close, fewer times (each costs the kernel hundreds of µs)
+    int nv = n / VM_LOOP_DIVISOR > 0 ? n / VM_LOOP_DIVISOR : 1, fails = 0;
+    double t = now();
+    for (int i = 0; i < nv; i++) {
+      int v = ioctl(kvm, KVM_CREATE_VM, 0);
+      if (v < 0) fails++; else close(v);
+    }
+    printf("vm-create-close %d %.9f %d\n", nv, now() - t, fails);
+  }
   close(kvm);
   return 0;
 }
