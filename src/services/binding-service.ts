@@ -48,14 +48,16 @@ export function createBinding(ctx: ServiceContext, caller: Caller, fileId: strin
       const range = checkBindingRange(input, inode.size);
       if (!range.ok) return range;
       // Claimed bindings count: two binds in one batch cannot both take the last one.
-      const vmSlots = store.bindings.claimedByVm(file.vmId);
-      const quota = checkBindingQuota(vmSlots.length, ctx.limits);
+      const used = store.bindings.claimedSlots(file.vmId);
+      const quota = checkBindingQuota(used.length, ctx.limits);
       if (!quota.ok) return quota;
-      const slot = chooseSlot(vmSlots.map((b) => b.slot), input.slot);
+      const slot = chooseSlot(used, input.slot);
       if (!slot.ok) return slot;
       if (opts.ledgerChecks !== false) {
+        const { guest } = range.value;
         const gmemSlots = kind === 'gmem' ? store.bindings.claimedByInode(inode.id).filter((b) => b.kind === 'gmem') : null;
-        const geo = checkBindingOverlap(range.value, vmSlots, gmemSlots);
+        // checkBindingRange bounded the end by MAX_GPA: a safe integer.
+        const geo = checkBindingOverlap(range.value, store.bindings.claimedBelow(file.vmId, Number(guest.start + guest.size)), gmemSlots);
         if (!geo.ok) return geo;
       }
       const t = ctx.now();

@@ -1,3 +1,5 @@
+import type Database from 'better-sqlite3';
+import { getTableName } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { bindings } from './schema.js';
 import type { BindingRow, BindingState } from './rows.js';
@@ -5,22 +7,21 @@ import { toPage, type Page } from './pagination.js';
 import { clientOf, RowReader } from './row-reader.js';
 import { RowWriter } from './row-writer.js';
 import { StateMarker } from './bulk.js';
-import { VersionedMemo } from './versioned-memo.js';
 
 export class BindingsRepo {
   // Reads and writes go through prepared statements (row-reader.ts, row-writer.ts).
   private readonly read: RowReader<BindingRow>;
   private readonly write: RowWriter<BindingRow>;
   private readonly lost: StateMarker;
-  /** The recorded side of claimedBy*, per VM or inode, for the decisions made between two writes. */
-  private readonly recorded: VersionedMemo<readonly BindingRow[]>;
+  private readonly activeSlots: Database.Statement<[string], number>;
 
-  /** `version`: the store's ledger version (Store#dataVersion). */
-  constructor(db: Db, version: () => string) {
+  constructor(db: Db) {
     this.read = new RowReader(clientOf(db), bindings);
     this.write = new RowWriter(clientOf(db), bindings);
     this.lost = new StateMarker(clientOf(db), bindings, ['active']);
-    this.recorded = new VersionedMemo(clientOf(db), version);
+    // Answered from bindings_active_slot_uq alone (vm_id, slot where active): no row is read.
+    this.activeSlots = clientOf(db).prepare<[string], number>(`SELECT "slot" FROM "${getTableName(bindings)}"
+      WHERE "${bindings.vmId.name}" = ? AND "state" = 'active'`).pluck();
   }
 
   /**
@@ -35,15 +36,29 @@ export class BindingsRepo {
     return () => { this.claims.delete(row.id); };
   }
 
-  /** Shared between the decisions of one ledger version: read, never changed. */
-  claimedByVm(vmId: string): readonly BindingRow[] {
-    return this.withClaims(this.recorded.get(`vm:${vmId}`, () => this.activeByVm(vmId)), (b) => b.vmId === vmId);
-  }
-  claimedByInode(inodeId: string): readonly BindingRow[] {
-    return this.withClaims(this.recorded.get(`inode:${inodeId}`, () => this.activeByInode(inodeId)), (b) => b.inodeId === inodeId);
+  claimedByVm(vmId: string): BindingRow[] { return this.withClaims(this.activeByVm(vmId), (b) => b.vmId === vmId); }
+  claimedByInode(inodeId: string): BindingRow[] { return this.withClaims(this.activeByInode(inodeId), (b) => b.inodeId === inodeId); }
+
+  /** The slots of the VM's active and claimed bindings: what a new binding may not take. */
+  claimedSlots(vmId: string): number[] {
+    const slots = this.activeSlots.all(vmId);
+    for (const b of this.claims.values()) if (b.vmId === vmId) slots.push(b.slot);
+    return slots;
   }
 
-  private withClaims(recorded: readonly BindingRow[], match: (b: BindingRow) => boolean): readonly BindingRow[] {
+  /**
+   * The VM's bindings a new guest range ending at `end` could overlap: its claimed ones, and
+   * of the recorded ones the one that starts highest below `end`. Recorded active bindings of
+   * a VM never overlap one another (the kernel refuses with EEXIST, and the ledger checks this
+   * before), so any that overlaps [start, end) implies that one does. O(log n) on
+   * bindings_vm_idx, where reading all of them made each bind cost O(bindings of the VM).
+   */
+  claimedBelow(vmId: string, end: number): BindingRow[] {
+    const nearest = this.read.get(`WHERE "${bindings.vmId.name}" = ? AND "state" = 'active' AND "gpa" < ? ORDER BY "gpa" DESC LIMIT 1`, vmId, end);
+    return this.withClaims(nearest ? [nearest] : [], (b) => b.vmId === vmId);
+  }
+
+  private withClaims(recorded: BindingRow[], match: (b: BindingRow) => boolean): BindingRow[] {
     if (this.claims.size === 0) return recorded;
     const seen = new Set(recorded.map((b) => b.id));
     return [...recorded, ...[...this.claims.values()].filter((b) => match(b) && !seen.has(b.id))];

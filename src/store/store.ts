@@ -35,7 +35,7 @@ export class Store {
     this.vms = new VmsRepo(db);
     this.inodes = new InodesRepo(db);
     this.files = new FilesRepo(db);
-    this.bindings = new BindingsRepo(db, this.dataVersion);
+    this.bindings = new BindingsRepo(db);
     this.migrations = new MigrationsRepo(db);
     this.access = new AccessRepo(db);
     this.intents = new IntentsRepo(db, now);
