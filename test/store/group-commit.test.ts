@@ -67,6 +67,9 @@ async function withStore(body: (store: Store) => Promise<void>): Promise<void> {
 test('a write waits for a writer about to join, and both commit in one batch', () => withStore(async (store) => {
   let joining = 1;
   store.uow.joining = () => joining;
+  // A slow or busy machine (CI) may take longer than HOLD_MS to reach the next turn: the hold
+  // it checks is made long enough that only `joining` can end it.
+  store.uow.holdMs = 60_000;
   const first = store.uow.commit(ev(store, 'vm.create'));
   await nextTurn();
   assert.equal(store.uow.stats.batches, 0, 'held: a kernel call in flight will write');
