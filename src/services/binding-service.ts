@@ -54,9 +54,9 @@ export function createBinding(ctx: ServiceContext, caller: Caller, fileId: strin
       const slot = chooseSlot(used, input.slot);
       if (!slot.ok) return slot;
       if (opts.ledgerChecks !== false) {
-        const { guest } = range.value;
-        const gmemSlots = kind === 'gmem' ? store.bindings.claimedByInode(inode.id).filter((b) => b.kind === 'gmem') : null;
-        // checkBindingRange bounded the end by MAX_GPA: a safe integer.
+        const { guest, inode: span } = range.value;
+        // checkBindingRange bounded both ends (MAX_GPA, the inode's size): safe integers.
+        const gmemSlots = kind === 'gmem' ? store.bindings.claimedGmemBelow(inode.id, Number(span.start + span.size)) : null;
         const geo = checkBindingOverlap(range.value, store.bindings.claimedBelow(file.vmId, Number(guest.start + guest.size)), gmemSlots);
         if (!geo.ok) return geo;
       }

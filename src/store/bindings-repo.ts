@@ -37,7 +37,6 @@ export class BindingsRepo {
   }
 
   claimedByVm(vmId: string): BindingRow[] { return this.withClaims(this.activeByVm(vmId), (b) => b.vmId === vmId); }
-  claimedByInode(inodeId: string): BindingRow[] { return this.withClaims(this.activeByInode(inodeId), (b) => b.inodeId === inodeId); }
 
   /** The slots of the VM's active and claimed bindings: what a new binding may not take. */
   claimedSlots(vmId: string): number[] {
@@ -56,6 +55,18 @@ export class BindingsRepo {
   claimedBelow(vmId: string, end: number): BindingRow[] {
     const nearest = this.read.get(`WHERE "${bindings.vmId.name}" = ? AND "state" = 'active' AND "gpa" < ? ORDER BY "gpa" DESC LIMIT 1`, vmId, end);
     return this.withClaims(nearest ? [nearest] : [], (b) => b.vmId === vmId);
+  }
+
+  /**
+   * The inode's gmem bindings a new file range ending at `end` could overlap: its claimed
+   * ones, and of the recorded ones the one that starts highest below `end`. As for guest
+   * ranges, recorded active gmem bindings of an inode never overlap in offset (EINVAL in the
+   * kernel, checked by the ledger before), so that one is the only candidate. O(log n) on the
+   * partial index bindings_gmem_offset_idx.
+   */
+  claimedGmemBelow(inodeId: string, end: number): BindingRow[] {
+    const nearest = this.read.get(`WHERE "${bindings.inodeId.name}" = ? AND "state" = 'active' AND "kind" = 'gmem' AND "offset" < ? ORDER BY "offset" DESC LIMIT 1`, inodeId, end);
+    return this.withClaims(nearest ? [nearest] : [], (b) => b.inodeId === inodeId && b.kind === 'gmem');
   }
 
   private withClaims(recorded: BindingRow[], match: (b: BindingRow) => boolean): BindingRow[] {

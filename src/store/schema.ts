@@ -77,6 +77,8 @@ export const bindings = sqliteTable('bindings', {
   index('bindings_vm_idx').on(t.vmId, t.state, t.gpa),
   index('bindings_file_idx').on(t.fileId, t.state, t.id),
   index('bindings_inode_idx').on(t.inodeId, t.state, t.id),
+  // The live gmem memslots of an inode by file offset: a bind reads the one nearest below its range (claimedGmemBelow).
+  index('bindings_gmem_offset_idx').on(t.inodeId, t.offset).where(sql`state = 'active' and kind = 'gmem'`),
 ]);
 
 export const migrations = sqliteTable('migrations', {

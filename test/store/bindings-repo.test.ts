@@ -1,6 +1,7 @@
 // A bind's decision reads little: the slots in use, and of the recorded bindings only the
-// one starting highest below the new range's end. For any set of recorded bindings that do
-// not overlap one another (what the kernel allows), that single candidate, with the claimed
+// one starting highest below the new range's end, in guest-physical space (the VM's) and in
+// file offsets (the inode's gmem bindings). For any set of recorded bindings that do not
+// overlap one another (what the kernel allows), that single candidate, with the claimed
 // ones, finds an overlap exactly when the whole set does (fast-check).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,8 +24,9 @@ function seeded() {
     store.files.insert({ id: 'file_a', inodeId: 'ino_a', vmId: 'vm_a', role: 'owner', permissions: ['read', 'write'], grantedByFileId: null, migrationId: null, state: 'open', createdAt: t, endedAt: null });
   });
   let n = 0;
-  const row = (gpa: number, size: number, state: BindingRow['state'] = 'active'): BindingRow => ({ id: `bind_${String(n++).padStart(4, '0')}`, fileId: 'file_a', vmId: 'vm_a', inodeId: 'ino_a',
-    slot: n, gpa, offset: 0, size, kind: 'view', readonly: false, state, createdAt: t, endedAt: state === 'active' ? null : t });
+  const row = (gpa: number, size: number, state: BindingRow['state'] = 'active', offset = 0, kind: BindingRow['kind'] = 'view'): BindingRow => ({
+    id: `bind_${String(n++).padStart(4, '0')}`, fileId: 'file_a', vmId: 'vm_a', inodeId: 'ino_a',
+    slot: n, gpa, offset, size, kind, readonly: false, state, createdAt: t, endedAt: state === 'active' ? null : t });
   return { store, row, close: () => { store.close(); tmp.cleanup(); } };
 }
 
@@ -53,6 +55,39 @@ test('the nearest recorded binding below the end, with the claimed ones, finds e
       assert.equal(few.ok, all.ok, `range [${q.start}, ${q.start + q.pages}) pages over ${JSON.stringify(extents)}`);
       assert.deepEqual(s.store.bindings.claimedSlots('vm_a').sort((a, b) => a - b),
         s.store.bindings.claimedByVm('vm_a').map((b) => b.slot).sort((a, b) => a - b), 'the slots in use, claimed ones included');
+      for (const r of releases) r();
+    } finally { s.close(); }
+  }), { numRuns: 150 });
+});
+
+// In file offsets: the inode's live gmem bindings are disjoint; view bindings (any offsets)
+// and deleted ones are none of the gmem check's business, claimed gmem ones are.
+const gmemLayout = fc.array(fc.record({ gap: fc.nat(4), pages: fc.integer({ min: 1, max: 4 }),
+  as: fc.constantFrom('recorded', 'claimed', 'deleted', 'view', 'claimed view') }), { maxLength: 12 });
+
+test('the nearest recorded gmem binding below the end, with the claimed ones, finds every file-offset overlap', () => {
+  fc.assert(fc.property(gmemLayout, query, (extents, q) => {
+    const s = seeded();
+    try {
+      let at = 0;
+      const live: BindingRow[] = [];
+      const releases: (() => void)[] = [];
+      s.store.uow.run(() => {
+        extents.forEach((e, i) => {
+          at += e.gap;
+          // Guest ranges far apart: only offsets are in question here.
+          const view = e.as.endsWith('view');
+          const r = s.row(i * (1 << 24), e.pages * PAGE, e.as === 'deleted' ? 'deleted' : 'active', (view ? 0 : at) * PAGE, view ? 'view' : 'gmem');
+          if (e.as.startsWith('claimed')) releases.push(s.store.bindings.claim(r));
+          else s.store.bindings.insert(r);
+          if (e.as === 'recorded' || e.as === 'claimed') live.push(r);
+          at += e.pages;
+        });
+      });
+      const span: BindingSpan = { guest: { start: BigInt(1 << 40), size: BigInt(q.pages * PAGE) }, inode: { start: BigInt(q.start * PAGE), size: BigInt(q.pages * PAGE) } };
+      const all = checkBindingOverlap(span, [], live);
+      const few = checkBindingOverlap(span, [], s.store.bindings.claimedGmemBelow('ino_a', (q.start + q.pages) * PAGE));
+      assert.equal(few.ok, all.ok, `offsets [${q.start}, ${q.start + q.pages}) pages over ${JSON.stringify(extents)}`);
       for (const r of releases) r();
     } finally { s.close(); }
   }), { numRuns: 150 });

@@ -18,6 +18,7 @@ test('live-row lookups search (key, state) instead of scanning history', () => {
     // A bind's decision: the slots in use from the partial index alone, the nearest binding below a range in O(log n).
     assert.match(plan("SELECT slot FROM bindings WHERE vm_id = 'x' AND state = 'active'"), /COVERING INDEX bindings_active_slot_uq \(vm_id=\?\)/);
     assert.match(plan("SELECT * FROM bindings WHERE vm_id = 'x' AND state = 'active' AND gpa < 5 ORDER BY gpa DESC LIMIT 1"), /bindings_vm_idx \(vm_id=\? AND state=\? AND gpa<\?\)/);
+    assert.match(plan("SELECT * FROM bindings WHERE inode_id = 'x' AND state = 'active' AND kind = 'gmem' AND offset < 5 ORDER BY offset DESC LIMIT 1"), /bindings_gmem_offset_idx \(inode_id=\? AND offset<\?\)/);
   } finally {
     store.close();
     tmp.cleanup();

@@ -1,0 +1,1 @@
+CREATE INDEX `bindings_gmem_offset_idx` ON `bindings` (`inode_id`,`offset`) WHERE state = 'active' and kind = 'gmem';
