@@ -3,7 +3,7 @@
 import type { ErrnoName } from '../kvm/kernel-error.js';
 
 export type ErrorCode =
-  | 'request.invalid' | 'request.idempotency_conflict'
+  | 'request.invalid' | 'request.idempotency_conflict' | 'request.timeout' | 'request.headers_too_large'
   | 'vm.not_found' | 'vm.name_taken' | 'vm.not_active' | 'vm.in_migration'
   | 'inode.not_found' | 'inode.invalid_size' | 'inode.not_shareable' | 'inode.not_live' | 'inode.not_guest_reachable'
   | 'file.not_found' | 'file.not_open' | 'file.pending' | 'file.permission_denied'

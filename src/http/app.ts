@@ -40,6 +40,7 @@ import auditRoutes from './routes/audit-routes.js';
 import reconcileRoutes from './routes/reconcile-routes.js';
 import adminRoutes from './routes/admin-routes.js';
 import tokenRoutes from './routes/token-routes.js';
+import { clientErrorHandler } from './client-errors.js';
 
 export interface ServiceInfo { version: string; startedAt: number; dbPath: string }
 
@@ -77,6 +78,8 @@ export async function buildApp(deps: AppDeps) {
     // A client that is slow to send its request (slowloris) or idles on a connection is cut off.
     requestTimeout: http.requestTimeoutMs,
     connectionTimeout: http.connectionTimeoutMs,
+    // Their 408, and the 400 and 431 of unparsable requests, in problem+json like every error.
+    clientErrorHandler,
     // Node looks for expired header and request timers only this often (30 s by default),
     // which would let a 10 s headers timeout run to 40 s.
     http: { connectionsCheckingInterval: Math.min(5000, http.headersTimeoutMs) },

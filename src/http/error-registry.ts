@@ -5,7 +5,7 @@ import type { ErrorCode } from '../domain/result.js';
 type NonKernel = Exclude<ErrorCode, `kernel.${string}`>;
 
 const STATUS: Record<NonKernel, number> = {
-  'request.invalid': 400, 'request.idempotency_conflict': 422,
+  'request.invalid': 400, 'request.idempotency_conflict': 422, 'request.timeout': 408, 'request.headers_too_large': 431,
   'vm.not_found': 404, 'vm.name_taken': 409, 'vm.not_active': 409, 'vm.in_migration': 409,
   'inode.not_found': 404, 'inode.invalid_size': 422, 'inode.not_shareable': 409, 'inode.not_live': 409,
   'inode.not_guest_reachable': 409,

@@ -4,18 +4,22 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DomainError, Result } from '../domain/result.js';
 import { RETRYABLE, statusFor } from './error-registry.js';
 
-export function problemBody(req: FastifyRequest, e: DomainError, status = statusFor(e.code)) {
+/** The problem for `e`; `where` is the request's URL and id, absent when there is no request yet (client-errors.ts). */
+export function problemOf(e: DomainError, status = statusFor(e.code), where?: { instance: string; requestId: string }) {
   return {
     type: `urn:gmemd:problem:${e.code}`,
     title: e.code,
     status,
     detail: e.message,
     code: e.code,
-    instance: req.url,
-    requestId: req.id,
+    ...where,
     ...(RETRYABLE.has(e.code) ? { retryable: true } : {}),
     ...e.details,
   };
+}
+
+export function problemBody(req: FastifyRequest, e: DomainError, status = statusFor(e.code)) {
+  return problemOf(e, status, { instance: req.url, requestId: req.id });
 }
 
 export function sendProblem(req: FastifyRequest, reply: FastifyReply, e: DomainError, status = statusFor(e.code)) {

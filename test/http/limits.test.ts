@@ -7,6 +7,29 @@ import { connect, type AddressInfo } from 'node:net';
 import { describeBackends, call, insertToken } from '../support/app.js';
 import { eventsAfter, head, q, rows, withApp } from '../support/limits.js';
 
+/** Writes `text` on a new connection and collects everything the server sends until it closes. */
+function rawExchange(port: number, text: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => s.write(text));
+    let got = '';
+    s.on('data', (d) => { got += d; });
+    s.on('close', () => resolve(got));
+    // The server may close while the rest of a refused request is still being written.
+    s.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' || e.code === 'EPIPE' ? resolve(got) : reject(e)));
+    // A guard against a hang, not a timing claim: the server must close it well before.
+    setTimeout(() => { s.destroy(); resolve(`no answer; got ${JSON.stringify(got)}`); }, 20_000).unref();
+  });
+}
+
+/** A raw HTTP answer's problem+json: its content type checked, and the members a client dispatches on. */
+function problemIn(raw: string): { status: number; code: string; type: string } {
+  const [head = '', body = ''] = raw.split('\r\n\r\n');
+  assert.match(head, /\r\ncontent-type: application\/problem\+json\r\n/i);
+  assert.match(head, /\r\nconnection: close(\r\n|$)/i);
+  const p = JSON.parse(body) as { status: number; code: string; type: string };
+  return { status: p.status, code: p.code, type: p.type };
+}
+
 describeBackends('rate limit, idempotency expiry and deadlines', (kind) => {
   test('past the per-minute budget: 429 problem+json rate.limited with Retry-After; probes and other tokens unaffected', async () => {
     await withApp(kind, { limits: { rateLimitPerMinute: 3 } }, async (t) => {
@@ -47,22 +70,35 @@ describeBackends('rate limit, idempotency expiry and deadlines', (kind) => {
       await t.app.listen({ host: '127.0.0.1', port: 0 });
       const { port } = t.app.server.address() as AddressInfo;
       const seq = head(t);
-      const slow = (text: string) => new Promise<string>((resolve, reject) => {
-        const s = connect(port, '127.0.0.1', () => s.write(text));
-        let got = '';
-        s.on('data', (d) => { got += d; });
-        s.on('close', () => resolve(got));
-        s.on('error', reject);
-        // A guard against a hang, not a timing claim: the server must close it well before.
-        setTimeout(() => { s.destroy(); resolve(`no answer; got ${JSON.stringify(got)}`); }, 20_000).unref();
-      });
+      const slow = (text: string) => rawExchange(port, text);
       // Authenticated, so that only the timeout can end them (without a token the POST is a 401 before its body).
       const auth = `Authorization: Bearer ${t.token}\r\n`;
-      assert.match(await slow(`GET /v1/vms HTTP/1.1\r\nHost: x\r\n${auth}`), /^HTTP\/1\.1 408/);
-      assert.match(await slow(`POST /v1/vms HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name":`), /^HTTP\/1\.1 408/);
+      for (const text of [`GET /v1/vms HTTP/1.1\r\nHost: x\r\n${auth}`,
+        `POST /v1/vms HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name":`]) {
+        const got = await slow(text);
+        assert.match(got, /^HTTP\/1\.1 408 /);
+        assert.deepEqual(problemIn(got), { status: 408, code: 'request.timeout', type: 'urn:gmemd:problem:request.timeout' });
+      }
       // The body that never came is refused like a malformed one: a denied event, no VM.
       assert.deepEqual(eventsAfter(t, seq), [{ action: 'vm.create', outcome: 'denied', errorCode: 'request.invalid' }]);
       assert.equal(rows(t).vms, 0);
+    });
+  });
+
+  test('bytes that are not HTTP, and headers past the limit: 400 and 431 problem+json, the connection closed; nothing recorded', async () => {
+    await withApp(kind, {}, async (t) => {
+      await t.app.listen({ host: '127.0.0.1', port: 0 });
+      const { port } = t.app.server.address() as AddressInfo;
+      const seq = head(t);
+      const exchange = (text: string) => rawExchange(port, text);
+      const garbage = await exchange('HELLO THERE\r\n\r\n');
+      assert.match(garbage, /^HTTP\/1\.1 400 /);
+      assert.deepEqual(problemIn(garbage), { status: 400, code: 'request.invalid', type: 'urn:gmemd:problem:request.invalid' });
+      // Node's parser allows 16 KiB of headers.
+      const big = await exchange(`GET /v1/vms HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`);
+      assert.match(big, /^HTTP\/1\.1 431 /);
+      assert.deepEqual(problemIn(big), { status: 431, code: 'request.headers_too_large', type: 'urn:gmemd:problem:request.headers_too_large' });
+      assert.deepEqual(eventsAfter(t, seq), []);
     });
   });
 
