@@ -60,7 +60,7 @@ const checkpointer = config.auditKey ? Checkpointer.attach(store, { key: config.
 const adopted = inherited ? adoptKernel(ctx, inherited) : null;
 const lifecycle: Lifecycle = {
   // Nothing of the kernel survived a plain start: whatever the ledger says is held is lost.
-  startup: inherited ? null : startupReconcile(ctx, { holders: kvm.backend === 'native' ? () => foreignHolders() : undefined }),
+  startup: inherited ? null : startupReconcile(ctx, { holders: kvm.backend === 'native' ? () => foreignHolders('/proc', ctx.limits.hostScanDeadlineMs) : undefined }),
   handover: null,
   testHooks: config.testHooks,
 };

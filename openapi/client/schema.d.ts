@@ -830,7 +830,7 @@ export interface components {
             connectionTimeoutMs: number;
             /** @description An Idempotency-Key reply is replayed for this long, then forgotten. GMEMD_IDEMPOTENCY_TTL_SECONDS; default 86400 (24 h) */
             idempotencyTtlSeconds: number;
-            /** @description GET /v1/host/scan stops reading /proc after this (truncated: true). GMEMD_HOST_SCAN_DEADLINE_MS; default 5000 (5 s) */
+            /** @description GET /v1/host/scan, and the start-up search for other holders of lost inodes, stop reading /proc after this. GMEMD_HOST_SCAN_DEADLINE_MS; default 5000 (5 s) */
             hostScanDeadlineMs: number;
             /** @description A reconcile's memslot sweep (sweepSlots) stops probing after this (sweepTruncated: true). GMEMD_SWEEP_DEADLINE_MS; default 10000 (10 s) */
             memslotSweepDeadlineMs: number;
@@ -856,7 +856,7 @@ export interface components {
                 connectionTimeoutMs: number;
                 /** @description An Idempotency-Key reply is replayed for this long, then forgotten. GMEMD_IDEMPOTENCY_TTL_SECONDS; default 86400 (24 h) */
                 idempotencyTtlSeconds: number;
-                /** @description GET /v1/host/scan stops reading /proc after this (truncated: true). GMEMD_HOST_SCAN_DEADLINE_MS; default 5000 (5 s) */
+                /** @description GET /v1/host/scan, and the start-up search for other holders of lost inodes, stop reading /proc after this. GMEMD_HOST_SCAN_DEADLINE_MS; default 5000 (5 s) */
                 hostScanDeadlineMs: number;
                 /** @description A reconcile's memslot sweep (sweepSlots) stops probing after this (sweepTruncated: true). GMEMD_SWEEP_DEADLINE_MS; default 10000 (10 s) */
                 memslotSweepDeadlineMs: number;

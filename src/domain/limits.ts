@@ -68,7 +68,7 @@ export const LIMIT_KNOBS: Record<keyof Limits, Knob> = {
   idempotencyTtlSeconds: { env: 'GMEMD_IDEMPOTENCY_TTL_SECONDS', min: 1, max: ANY, default: fixed(DAY), doc: '86400 (24 h)',
     what: 'An Idempotency-Key reply is replayed for this long, then forgotten' },
   hostScanDeadlineMs: { env: 'GMEMD_HOST_SCAN_DEADLINE_MS', min: 1, max: ANY, default: fixed(5_000), doc: '5000 (5 s)',
-    what: 'GET /v1/host/scan stops reading /proc after this (truncated: true)' },
+    what: 'GET /v1/host/scan, and the start-up search for other holders of lost inodes, stop reading /proc after this' },
   memslotSweepDeadlineMs: { env: 'GMEMD_SWEEP_DEADLINE_MS', min: 1, max: ANY, default: fixed(10_000), doc: '10000 (10 s)',
     what: 'A reconcile\'s memslot sweep (sweepSlots) stops probing after this (sweepTruncated: true)' },
 };

@@ -5,6 +5,7 @@
 // With the simulated backend gmemd's own objects are not kernel objects and never appear.
 import type { ServiceContext } from '../services/context.js';
 import { listPids, scanProcess, type ProcScan, type ScanFilter } from './proc.js';
+import type { Holders, HoldersByIno } from './lost.js';
 
 export interface ScanFd { fd: number; kind: 'kvm-vm' | 'kvm-gmem'; ino: number | null; tracked: boolean; ledgerInodeId: string | null }
 export interface ScanMapping { start: string; end: string; offset: number; ino: number; tracked: boolean; ledgerInodeId: string | null }
@@ -90,10 +91,17 @@ function toEntry(p: ProcScan, self: boolean, ledgerByIno: Map<number, string>, v
   return { pid: p.pid, command: p.command, self, fds, mappings };
 }
 
-/** Kernel inode number -> processes other than this one holding that gmem (fd or mapping). */
-export function foreignHolders(proc = '/proc'): Map<number, { pid: number; command: string }[]> {
-  const out = new Map<number, { pid: number; command: string }[]>();
-  for (const pid of listPids(proc)) {
+/**
+ * Kernel inode number -> processes other than this one holding that gmem (fd or mapping).
+ * Stops at `deadlineMs` as the host scan does (a host with many processes must not hold a
+ * start-up without end); `skipped` says how many processes were not read.
+ */
+export function foreignHolders(proc = '/proc', deadlineMs = Infinity, now: () => number = () => performance.now()): Holders {
+  const byIno: HoldersByIno = new Map();
+  const stopAt = now() + deadlineMs;
+  const pids = listPids(proc);
+  for (const [i, pid] of pids.entries()) {
+    if (now() >= stopAt) return { byIno, skipped: pids.length - i };
     if (pid === process.pid) continue;
     const p = scanProcess(pid, proc, KVM_ONLY);
     if (!p) continue;
@@ -101,10 +109,10 @@ export function foreignHolders(proc = '/proc'): Map<number, { pid: number; comma
     for (const f of p.fds) if (f.kind === 'kvm-gmem' && f.ino !== null) inos.add(f.ino);
     for (const m of p.mappings) if (m.path === GMEM_PATH) inos.add(m.ino);
     for (const ino of inos) {
-      const list = out.get(ino) ?? [];
+      const list = byIno.get(ino) ?? [];
       list.push({ pid, command: p.command });
-      out.set(ino, list);
+      byIno.set(ino, list);
     }
   }
-  return out;
+  return { byIno, skipped: 0 };
 }

@@ -15,8 +15,10 @@ export type LostCause = 'startup' | 'handover' | 'repair';
 
 /** Who else holds a kernel inode (from a /proc scan), to say where lost memory may still live. */
 export type HoldersByIno = Map<number, { pid: number; command: string }[]>;
-/** Asked at most once, and only if an inode is being marked lost: a /proc scan is not free. */
-export type HoldersLookup = () => HoldersByIno;
+/** A /proc scan's answer; `skipped` processes were not read (it stopped at its deadline). */
+export interface Holders { byIno: HoldersByIno; skipped: number }
+/** Asked at most once, before the transaction, and only if an inode may be marked lost: a /proc scan is not free. */
+export type HoldersLookup = () => Holders;
 
 export const emptyLost = (): LostReport => ({ vms: [], inodes: [], files: [], bindings: [], migrations: [] });
 
@@ -25,7 +27,7 @@ export const emptyLost = (): LostReport => ({ vms: [], inodes: [], files: [], bi
  * crash that is every row: each table is marked with one set-based UPDATE (store/bulk.ts),
  * then the events are appended in order, one per object, in the same transaction.
  */
-export function recordUnheld(ctx: ServiceContext, rec: Recorder, cause: LostCause, lookup?: HoldersLookup): LostReport {
+export function recordUnheld(ctx: ServiceContext, rec: Recorder, cause: LostCause, holders?: Holders): LostReport {
   const { store, registry } = ctx;
   const t = rec.time;
   const report = emptyLost();
@@ -37,11 +39,12 @@ export function recordUnheld(ctx: ServiceContext, rec: Recorder, cause: LostCaus
 
   const inodes = store.inodes.listByState('live').filter((ino) => !registry.gmem(ino.id));
   store.inodes.markLost(report.inodes = inodes.map((ino) => ino.id), t);
-  const holders: HoldersByIno = inodes.length > 0 ? lookup?.() ?? new Map() : new Map();
+  // Not found by a scan that stopped early is not "held by no one": the event says so.
+  const unknown = holders?.skipped ? { heldByUnknown: `the /proc scan stopped at its deadline, ${holders.skipped} processes unread` } : {};
   for (const ino of inodes) {
-    const heldBy = holders.get(ino.kernelInode);
+    const heldBy = holders?.byIno.get(ino.kernelInode);
     lost({ inodeId: ino.id, vmId: ino.ownerVmId }, { object: 'inode', from: 'live', reason: 'no guest_memfd in this process',
-      kernelInode: ino.kernelInode, ...(heldBy?.length ? { heldBy } : {}) });
+      kernelInode: ino.kernelInode, ...(heldBy?.length ? { heldBy } : unknown) });
   }
 
   const files = store.files.allLive().flatMap((f) => { const why = whyUnheld(ctx, f.vmId, f.inodeId); return why ? [{ f, why }] : []; });
@@ -73,6 +76,14 @@ export function recordUnheld(ctx: ServiceContext, rec: Recorder, cause: LostCaus
     report.migrations.push(m.id);
   }
   return report;
+}
+
+/** Whether a live inode has no guest_memfd here, i.e. recordUnheld would mark one lost. */
+export function anyInodeUnheld(ctx: ServiceContext): boolean {
+  const live = ctx.store.inodes.countLive();
+  // More live inodes than guest_memfds held: one at least is not (the common case, a crash, decided by a count).
+  if (live > ctx.registry.gmems.size) return true;
+  return live > 0 && ctx.store.inodes.listByState('live').some((ino) => !ctx.registry.gmem(ino.id));
 }
 
 function whyUnheld(ctx: ServiceContext, vmId: string, inodeId: string): string | null {

@@ -9,7 +9,7 @@ import type { Caller, ServiceContext } from '../services/context.js';
 import { ok } from '../domain/result.js';
 import { runNow } from '../services/pipeline/run.js';
 import type { Recorder } from '../services/pipeline/recorder.js';
-import { recordUnheld, type HoldersLookup, type LostCause, type LostReport } from './lost.js';
+import { anyInodeUnheld, recordUnheld, type Holders, type HoldersLookup, type LostCause, type LostReport } from './lost.js';
 
 /** Start-up work is done by gmemd itself, not on anyone's request. */
 export const SYSTEM_CALLER: Caller = { actor: 'gmemd', requestId: null };
@@ -45,7 +45,7 @@ export function recordOpenIntents(ctx: ServiceContext, rec: Recorder): IntentRes
 }
 
 /** The record of a start-up (or adoption) reconcile: open intents resolved, then what is not held marked lost. */
-export function recordStartup(ctx: ServiceContext, rec: Recorder, cause: LostCause, holders?: HoldersLookup): { intents: IntentResolution[]; lost: LostReport } {
+export function recordStartup(ctx: ServiceContext, rec: Recorder, cause: LostCause, holders?: Holders): { intents: IntentResolution[]; lost: LostReport } {
   return { intents: recordOpenIntents(ctx, rec), lost: recordUnheld(ctx, rec, cause, holders) };
 }
 
@@ -56,7 +56,11 @@ export function startupReconcile(ctx: ServiceContext, opts: { cause?: LostCause;
   const before = store.chain.getHead().seq;
   const r = runNow(ctx, SYSTEM_CALLER, {
     action: 'reconcile.lost', keys: 'global', maintenance: true,
-    decide: () => ok({ record: (rec) => recordStartup(ctx, rec, cause, opts.holders) }),
+    decide: () => {
+      // The /proc scan runs here, before the transaction opens, and only when an inode is to be marked lost.
+      const holders = opts.holders && anyInodeUnheld(ctx) ? opts.holders() : undefined;
+      return ok({ record: (rec) => recordStartup(ctx, rec, cause, holders) });
+    },
   });
   if (!r.ok) throw new Error(`start-up reconcile: ${r.error.message}`);
   const after = store.chain.getHead().seq;

@@ -104,10 +104,18 @@ test('a separate process\'s VM and guest_memfd, found by pid and inode number', 
     const mine = self.fds.find((f: any) => f.kind === 'kvm-gmem' && f.ino === own.kernelInode);
     assert.deepEqual([mine.tracked, mine.ledgerInodeId], [true, own.id]);
     assert.ok(r.untracked.fds >= 2 && r.untracked.mappings >= 1);
-    assert.deepEqual(foreignHolders().get(h.report.gmem.ino), [{ pid: h.report.pid, command: other.command }]);
+    assert.deepEqual(foreignHolders().byIno.get(h.report.gmem.ino), [{ pid: h.report.pid, command: other.command }]);
   } finally { await h.stop(); await t.close(); }
 });
 
 function pick(f: { kind: string; ino: number | null } | undefined) {
   return f && { kind: f.kind, ino: f.ino };
 }
+
+test('the holders scan of a start-up stops at its deadline and counts what it did not read', () => {
+  const all = listPids().length;
+  assert.ok(all > 0);
+  const cut = foreignHolders('/proc', 0);
+  assert.deepEqual([cut.byIno.size, cut.skipped], [0, all], 'a deadline already passed reads nothing');
+  assert.equal(foreignHolders('/proc').skipped, 0, 'without one it reads every process');
+});

@@ -69,3 +69,35 @@ test('a restart marks everything the ledger held lost, resolves intents, and say
     await first.close();
   }
 });
+
+test('who else holds a lost inode: asked once, before the transaction, only when an inode is lost; a scan cut short says so', async () => {
+  const first = await makeApp('simulated');
+  const vm = (await call(first.app, 'POST', '/v1/vms', { name: 'held' })).json.id as string;
+  const held = (await call(first.app, 'POST', '/v1/inodes', { ownerVmId: vm, size: 2 * MiB })).json.inode;
+  const other = (await call(first.app, 'POST', '/v1/inodes', { ownerVmId: vm, size: 2 * MiB })).json.inode;
+  const dbPath = first.dbPath;
+  first.store.close();
+  const store = Store.open(dbPath);
+  try {
+    const ctx = createContext(store, createSimulatedHost());
+    const asked: boolean[] = [];
+    const holders = () => {
+      asked.push(store.ledger.sqlite.inTransaction);
+      return { byIno: new Map([[held.kernelInode as number, [{ pid: 4242, command: 'qemu-system-x86' }]]]), skipped: 7 };
+    };
+    const report = startupReconcile(ctx, { holders });
+    assert.deepEqual(asked, [false], 'one scan, outside the transaction');
+    const details = (id: string) => JSON.parse((store.ledger.sqlite.prepare(`SELECT details FROM events
+      WHERE action = 'reconcile.lost' AND inode_id = ? AND seq BETWEEN ? AND ? AND json_extract(details, '$.object') = 'inode'`)
+      .get(id, report.events!.from, report.events!.to) as { details: string }).details);
+    assert.deepEqual(details(held.id).heldBy, [{ pid: 4242, command: 'qemu-system-x86' }]);
+    assert.equal(details(held.id).heldByUnknown, undefined);
+    assert.equal(details(other.id).heldBy, undefined);
+    assert.match(details(other.id).heldByUnknown, /stopped at its deadline, 7 processes unread/);
+    startupReconcile(ctx, { holders });
+    assert.deepEqual(asked, [false], 'nothing live is unheld any more: no scan');
+  } finally {
+    store.close();
+    await first.close();
+  }
+});
