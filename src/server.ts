@@ -15,7 +15,7 @@ import { Store } from './store/store.js';
 import { startWalCheckpointer } from './store/wal-checkpointer.js';
 import { createContext } from './services/context.js';
 import { buildApp } from './http/app.js';
-import { Checkpointer } from './audit/checkpoints.js';
+import { Checkpointer } from './store/audit/checkpoints.js';
 import { SYSTEM_CALLER, startupReconcile } from './reconcile/startup.js';
 import { foreignHolders } from './reconcile/host-scan.js';
 import type { Lifecycle } from './lifecycle/lifecycle.js';

@@ -1,8 +1,8 @@
 // Audit results to wire shapes: epoch-ms times become ISO strings, as everywhere else in the
 // API. The ISO form keeps the millisecond, so Date.parse(event.time) is the hashed value.
-import type { AuditEvent } from '../audit/event-rows.js';
-import type { AccessHolder } from '../audit/queries/access.js';
-import type { OwnershipStep } from '../audit/queries/lineage.js';
+import type { AuditEvent } from '../store/audit/event-rows.js';
+import type { AccessHolder } from '../store/audit/queries/access.js';
+import type { OwnershipStep } from '../store/audit/queries/lineage.js';
 
 const iso = (t: number) => new Date(t).toISOString();
 

@@ -36,7 +36,7 @@ export interface EventRow {
 export const GENESIS_HASH = '0'.repeat(64);
 
 /** The hashed fields in the order RFC 8785 sorts them (UTF-16 code units, as canonicalize's
- *  Object.keys().sort()); test/audit/canonical-event.test.ts holds this to canonicalize. */
+ *  Object.keys().sort()); test/store/canonical-event.test.ts holds this to canonicalize. */
 export const CANONICAL_KEYS = ['action', 'actor', 'bindingId', 'details', 'errno', 'errorCode', 'fileId',
   'inodeId', 'migrationId', 'operation', 'outcome', 'requestId', 'seq', 'time', 'vmId'] as const;
 const PREFIX = CANONICAL_KEYS.map((k, i) => `${i === 0 ? '{' : ','}${JSON.stringify(k)}:`);
@@ -128,7 +128,7 @@ export class AuditChain {
     if (!this.sqlite.inTransaction) throw new Error('audit events are written inside a transaction');
     const row: EventRow = {
       // Event time never goes backwards along seq, even if the wall clock steps back: time
-      // range queries map to seq ranges (src/audit/queries/time-bounds.ts).
+      // range queries map to seq ranges (src/store/audit/queries/time-bounds.ts).
       seq: this.head.seq + 1, time: Math.max(this.now(), this.lastTime), actor: input.actor, action: input.action,
       outcome: input.outcome, requestId: input.requestId ?? null, vmId: input.vmId ?? null,
       inodeId: input.inodeId ?? null, fileId: input.fileId ?? null, bindingId: input.bindingId ?? null,

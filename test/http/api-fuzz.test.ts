@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ROLES } from '../../src/domain/roles.js';
-import { verifyLedger } from '../../src/audit/verify.js';
+import { verifyLedger } from '../../src/store/audit/verify.js';
 import { bearer, call, insertToken, makeApp, MiB } from '../support/app.js';
 import { fillPath, SPEC_OPERATIONS, type Method } from '../support/spec-operations.js';
 

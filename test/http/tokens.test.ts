@@ -6,7 +6,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { bearer, call, makeApp, TEST_ACTOR, type TestApp } from '../support/app.js';
-import { verifyLedger } from '../../src/audit/verify.js';
+import { verifyLedger } from '../../src/store/audit/verify.js';
 import { ensureAdminToken } from '../../src/services/token-service.js';
 import { hashSecret } from '../../src/services/token-secrets.js';
 import { SYSTEM_CALLER } from '../../src/reconcile/startup.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { startServer, httpJson } from '../support/server-process.js';
-import { verifyLedger } from '../../src/audit/verify.js';
+import { verifyLedger } from '../../src/store/audit/verify.js';
 import { tempDir } from '../support/tmp.js';
 
 const MiB = 1024 * 1024;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Store } from '../../src/store/store.js';
 import { HOLD_MS } from '../../src/store/unit-of-work.js';
-import { verifyLedger } from '../../src/audit/verify.js';
+import { verifyLedger } from '../../src/store/audit/verify.js';
 import { tempDir } from '../support/tmp.js';
 
 const ev = (store: Store, action: string) => () => store.chain.append({ action, outcome: 'ok', actor: 'test' });

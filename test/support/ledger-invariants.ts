@@ -3,7 +3,7 @@
 // and the cross-table rules DESIGN §1 states (nothing live hangs off something dead).
 // Returns every violation found, so a failing test names them all.
 import Database from 'better-sqlite3';
-import { verifyLedger } from '../../src/audit/verify.js';
+import { verifyLedger } from '../../src/store/audit/verify.js';
 
 type Db = Database.Database;
 

@@ -1,9 +1,9 @@
 // gmemd audit verify|export|access. verify with --db works on a ledger file directly, with
 // no service running (read-only: verifying never changes the evidence); otherwise it asks
 // the service, like export and access.
-import Database from 'better-sqlite3';
 import { resolve } from 'node:path';
-import { verifyLedgerParallel } from '../../audit/verify-parallel.js';
+import { verifyLedgerParallel } from '../../store/audit/verify-parallel.js';
+import { openLedgerReadOnly, type ReadOnlyLedger } from '../../store/read-only.js';
 import { intOption, need, unwrap, UsageError, type Command, type CommandContext } from '../context.js';
 import { show, table } from '../output.js';
 import type { Schemas } from '../client.js';
@@ -11,9 +11,9 @@ import type { Schemas } from '../client.js';
 /** The file verified as the service verifies its ledger (verifyLedgerParallel: worker threads). */
 async function verifyFile(c: CommandContext, db: string): Promise<number> {
   const path = resolve(db);
-  let sqlite: Database.Database;
+  let sqlite: ReadOnlyLedger;
   try {
-    sqlite = new Database(path, { readonly: true, fileMustExist: true });
+    sqlite = openLedgerReadOnly(path);
   } catch (e) {
     c.io.err(JSON.stringify({ ok: false, db: path, error: (e as Error).message }));
     return 2;

@@ -2,8 +2,8 @@
 // lineage, chain verification and an NDJSON export. Read-only: nothing here writes.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { AuditQueries } from '../../audit/audit-queries.js';
-import type { VerifyResult } from '../../audit/verify.js';
+import { AuditQueries } from '../../store/audit/audit-queries.js';
+import type { VerifyResult } from '../../store/audit/verify.js';
 import { problems, ref, RefId, PageQuery } from '../schemas/common.js';
 import {
   AccessPage, AccessQuery, AuditEventPage, EventsQuery, ExportQuery, ExposurePage, ExposureQuery, LineagePage, VerifyReport,

@@ -5,11 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { EVENT_COLUMNS, toAuditEvent } from '../../src/audit/event-rows.js';
-import { lineWriter } from '../../src/audit/queries/event-line.js';
-import { auditEventJson } from '../../src/http/audit-wire.js';
-import type { EventRow } from '../../src/store/audit-chain.js';
-import { buildScenario } from '../support/audit-scenario.js';
+import { EVENT_COLUMNS, toAuditEvent } from '../../../src/store/audit/event-rows.js';
+import { lineWriter } from '../../../src/store/audit/queries/event-line.js';
+import { auditEventJson } from '../../../src/http/audit-wire.js';
+import type { EventRow } from '../../../src/store/audit-chain.js';
+import { buildScenario } from '../../support/audit-scenario.js';
 
 const outcomeOf = (f: () => string): { text: string } | { threw: string } => {
   try { return { text: f() }; } catch (e) { return { threw: (e as Error).constructor.name }; }

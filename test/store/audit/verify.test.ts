@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Store } from '../../src/store/store.js';
-import { GENESIS_HASH } from '../../src/store/audit-chain.js';
-import { verifyLedger } from '../../src/audit/verify.js';
-import { verifyLedgerParallel } from '../../src/audit/verify-parallel.js';
-import { tempDir } from '../support/tmp.js';
-import { Clock, History } from '../support/ledger-history.js';
+import { Store } from '../../../src/store/store.js';
+import { GENESIS_HASH } from '../../../src/store/audit-chain.js';
+import { verifyLedger } from '../../../src/store/audit/verify.js';
+import { verifyLedgerParallel } from '../../../src/store/audit/verify-parallel.js';
+import { tempDir } from '../../support/tmp.js';
+import { Clock, History } from '../../support/ledger-history.js';
 
 const N = 12;
 

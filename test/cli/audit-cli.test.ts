@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { Store } from '../../src/store/store.js';
-import { Checkpointer } from '../../src/audit/checkpoints.js';
+import { Checkpointer } from '../../src/store/audit/checkpoints.js';
 import { tempDir } from '../support/tmp.js';
 import { Clock, History } from '../support/ledger-history.js';
 

@@ -6,7 +6,7 @@
 // only open and pending files: files_inode_idx would also visit every closed file of the
 // inode's history (3x slower at 1M events; the planner picks it unless told).
 import type Database from 'better-sqlite3';
-import { ok, type Result } from '../../domain/result.js';
+import { ok, type Result } from '../../../domain/result.js';
 import { clampLimit, decodeIdCursor, pageOf, type Page } from './paging.js';
 
 export const EXPOSURE_KINDS = ['multi_vm', 'write_shared', 'grant_of_grant', 'origin_gone'] as const;

@@ -1,8 +1,8 @@
 // Limits and opaque cursors for the audit queries. Events page by seq, access intervals by
 // their row id, exposure by inode id; all go through pagination.ts's encoding so clients
 // see one cursor format across the API.
-import { decodeCursor, encodeCursor, DEFAULT_LIMIT, MAX_LIMIT, type Page } from '../../store/pagination.js';
-import { err, ok, type Result } from '../../domain/result.js';
+import { decodeCursor, encodeCursor, DEFAULT_LIMIT, MAX_LIMIT, type Page } from '../../pagination.js';
+import { err, ok, type Result } from '../../../domain/result.js';
 
 export type { Page };
 

@@ -4,7 +4,7 @@
 // is a time in ms, or an event seq for the exact state an event left behind (several events
 // can share a millisecond).
 import type Database from 'better-sqlite3';
-import { err, ok, type Result } from '../../domain/result.js';
+import { err, ok, type Result } from '../../../domain/result.js';
 import { clampLimit, decodeIntCursor, pageOf, type Page } from './paging.js';
 
 export interface AccessQuery {

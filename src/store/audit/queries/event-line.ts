@@ -2,11 +2,11 @@
 // order): JSON.stringify of the whole AuditEvent object cost about half of the export's time.
 // The text is exactly JSON.stringify(toAuditEvent(row)), or of the HTTP wire form
 // (src/http/audit-wire.ts: the time as an ISO string) for 'wire', in the same key order
-// (test/audit/event-line.test.ts). A row with a value of a type its column should not hold
+// (test/store/audit/event-line.test.ts). A row with a value of a type its column should not hold
 // (a tampered file) goes the slow way, through the objects themselves.
-import { jsonString } from '../../store/audit-chain.js';
+import { jsonString } from '../../audit-chain.js';
 import { parseDetails, toAuditEvent, type AuditEvent } from '../event-rows.js';
-import type { EventRow } from '../../store/audit-chain.js';
+import type { EventRow } from '../../audit-chain.js';
 
 /** 'event': AuditEvent as is (time in epoch ms); 'wire': the API's form, time as ISO 8601. */
 export type LineFormat = 'event' | 'wire';

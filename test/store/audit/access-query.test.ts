@@ -1,8 +1,8 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { AuditQueries } from '../../src/audit/audit-queries.js';
-import type { AccessHolder } from '../../src/audit/queries/access.js';
-import { buildScenario, type Scenario } from '../support/audit-scenario.js';
+import { AuditQueries } from '../../../src/store/audit/audit-queries.js';
+import type { AccessHolder } from '../../../src/store/audit/queries/access.js';
+import { buildScenario, type Scenario } from '../../support/audit-scenario.js';
 
 const ALL = ['allocate', 'read', 'share', 'write'];
 

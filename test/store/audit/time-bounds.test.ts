@@ -5,12 +5,12 @@
 import { test, describe, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Store } from '../../src/store/store.js';
-import { AuditQueries } from '../../src/audit/audit-queries.js';
-import { TimeBounds } from '../../src/audit/queries/time-bounds.js';
-import type { EventFilter } from '../../src/audit/queries/events.js';
-import { tempDir } from '../support/tmp.js';
-import { Clock, History } from '../support/ledger-history.js';
+import { Store } from '../../../src/store/store.js';
+import { AuditQueries } from '../../../src/store/audit/audit-queries.js';
+import { TimeBounds } from '../../../src/store/audit/queries/time-bounds.js';
+import type { EventFilter } from '../../../src/store/audit/queries/events.js';
+import { tempDir } from '../../support/tmp.js';
+import { Clock, History } from '../../support/ledger-history.js';
 
 describe('time filters as seq ranges', () => {
   let store: Store, clock: Clock, h: History, q: AuditQueries, cleanup: () => void;

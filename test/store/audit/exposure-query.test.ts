@@ -1,8 +1,8 @@
 import { test, describe, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { AuditQueries } from '../../src/audit/audit-queries.js';
-import type { ExposureKind } from '../../src/audit/queries/exposure.js';
-import { buildScenario, type Scenario } from '../support/audit-scenario.js';
+import { AuditQueries } from '../../../src/store/audit/audit-queries.js';
+import type { ExposureKind } from '../../../src/store/audit/queries/exposure.js';
+import { buildScenario, type Scenario } from '../../support/audit-scenario.js';
 
 describe('audit exposure query', () => {
   let s: Scenario;

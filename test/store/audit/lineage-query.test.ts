@@ -1,7 +1,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { AuditQueries } from '../../src/audit/audit-queries.js';
-import { buildScenario, type Scenario } from '../support/audit-scenario.js';
+import { AuditQueries } from '../../../src/store/audit/audit-queries.js';
+import { buildScenario, type Scenario } from '../../support/audit-scenario.js';
 
 describe('audit lineage query (chain of owners)', () => {
   let s: Scenario;

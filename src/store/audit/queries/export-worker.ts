@@ -1,12 +1,12 @@
 // Worker thread of the parallel export (export-slices.ts): writes its slices' NDJSON and
 // posts each as a transferred buffer, keeping at most two slices not yet taken.
 import { parentPort, workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
+import { openLedgerReadOnly } from '../../read-only.js';
 import { lineWriter } from './event-line.js';
 import { sliceStatement, type SlicePlan } from './export-slices.js';
 
 const { path, plan, first, step, count } = workerData as { path: string; plan: SlicePlan; first: number; step: number; count: number };
-const db = new Database(path, { readonly: true, fileMustExist: true });
+const db = openLedgerReadOnly(path);
 const stmt = sliceStatement(db);
 const line = lineWriter(stmt.columns().map((c) => c.name), plan.format);
 // Past Buffer's pool (4 KiB), so every slice's buffer owns its ArrayBuffer and can be transferred.

@@ -4,8 +4,8 @@
 // so an ownership event recorded with only its receiving file (actions.ts: fileId = the
 // receiving file) is not missed. Both lookups are (column, seq) index scans.
 import type Database from 'better-sqlite3';
-import type { EventRow } from '../../store/audit-chain.js';
-import { err, ok, type Result } from '../../domain/result.js';
+import type { EventRow } from '../../audit-chain.js';
+import { err, ok, type Result } from '../../../domain/result.js';
 import { EVENT_COLUMNS } from '../event-rows.js';
 import { clampLimit, decodeIntCursor, pageOf, type Page } from './paging.js';
 

@@ -6,7 +6,7 @@
 // holds its seq with its hash, which catches tail truncation and a rewritten, re-hashed
 // suffix. Memory stays constant: rows are streamed with .iterate(), never collected.
 import type Database from 'better-sqlite3';
-import { canonicalEvent, chainHash, GENESIS_HASH, type EventRow } from '../store/audit-chain.js';
+import { canonicalEvent, chainHash, GENESIS_HASH, type EventRow } from '../audit-chain.js';
 import { EVENT_COLUMNS } from './event-rows.js';
 import { checkpointMacValid, type Checkpoint } from './checkpoints.js';
 

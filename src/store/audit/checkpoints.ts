@@ -9,8 +9,8 @@
 // the boundary (an append hook on the chain), and on demand (checkpointNow, e.g. at shutdown).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { AuditChain, ChainHead, EventRow } from '../store/audit-chain.js';
-import type { UnitOfWork } from '../store/unit-of-work.js';
+import type { AuditChain, ChainHead, EventRow } from '../audit-chain.js';
+import type { UnitOfWork } from '../unit-of-work.js';
 
 export const DEFAULT_CHECKPOINT_EVERY = 1000;
 

@@ -2,13 +2,13 @@ import { test, describe, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Store } from '../../src/store/store.js';
-import { canonicalEvent, chainHash, type EventRow } from '../../src/store/audit-chain.js';
-import { Checkpointer, checkpointMac, type Checkpoint } from '../../src/audit/checkpoints.js';
-import { verifyLedger } from '../../src/audit/verify.js';
-import { EVENT_COLUMNS } from '../../src/audit/event-rows.js';
-import { tempDir } from '../support/tmp.js';
-import { Clock, History } from '../support/ledger-history.js';
+import { Store } from '../../../src/store/store.js';
+import { canonicalEvent, chainHash, type EventRow } from '../../../src/store/audit-chain.js';
+import { Checkpointer, checkpointMac, type Checkpoint } from '../../../src/store/audit/checkpoints.js';
+import { verifyLedger } from '../../../src/store/audit/verify.js';
+import { EVENT_COLUMNS } from '../../../src/store/audit/event-rows.js';
+import { tempDir } from '../../support/tmp.js';
+import { Clock, History } from '../../support/ledger-history.js';
 
 const KEY = 'test-audit-key-0123456789abcdef';
 

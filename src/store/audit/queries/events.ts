@@ -4,8 +4,8 @@
 // stays a filter on time when the chain's times are not monotone. Statements are prepared
 // once per filter shape.
 import type Database from 'better-sqlite3';
-import type { EventRow, Outcome } from '../../store/audit-chain.js';
-import { err, ok, type Result } from '../../domain/result.js';
+import type { EventRow, Outcome } from '../../audit-chain.js';
+import { err, ok, type Result } from '../../../domain/result.js';
 import { EVENT_COLUMNS, toAuditEvent, type AuditEvent } from '../event-rows.js';
 import { clampLimit, decodeIntCursor, pageOf, type Page } from './paging.js';
 import { TimeBounds } from './time-bounds.js';

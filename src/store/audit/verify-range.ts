@@ -4,7 +4,7 @@
 // its own stored prev_hash, because its predecessor belongs to the previous range. Whether it
 // links to that predecessor is decided when the ranges are joined, in seq order.
 import type Database from 'better-sqlite3';
-import { canonicalValues, chainHash } from '../store/audit-chain.js';
+import { canonicalValues, chainHash } from '../audit-chain.js';
 import { CANONICAL_COLUMNS, RAW } from './event-rows.js';
 import { ChainWalker, type Break } from './verify.js';
 

@@ -1,11 +1,11 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import canonicalize from 'canonicalize';
-import { AuditQueries } from '../../src/audit/audit-queries.js';
-import type { AuditEvent } from '../../src/audit/event-rows.js';
-import type { ExportRange } from '../../src/audit/queries/export.js';
-import { canonicalEvent, chainHash, GENESIS_HASH } from '../../src/store/audit-chain.js';
-import { buildScenario, type Scenario } from '../support/audit-scenario.js';
+import { AuditQueries } from '../../../src/store/audit/audit-queries.js';
+import type { AuditEvent } from '../../../src/store/audit/event-rows.js';
+import type { ExportRange } from '../../../src/store/audit/queries/export.js';
+import { canonicalEvent, chainHash, GENESIS_HASH } from '../../../src/store/audit-chain.js';
+import { buildScenario, type Scenario } from '../../support/audit-scenario.js';
 
 describe('audit NDJSON export', () => {
   let s: Scenario;

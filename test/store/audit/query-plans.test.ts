@@ -4,9 +4,9 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type Database from 'better-sqlite3';
-import { AuditQueries } from '../../src/audit/audit-queries.js';
-import { sliceStatement } from '../../src/audit/queries/export-slices.js';
-import { buildScenario, type Scenario } from '../support/audit-scenario.js';
+import { AuditQueries } from '../../../src/store/audit/audit-queries.js';
+import { sliceStatement } from '../../../src/store/audit/queries/export-slices.js';
+import { buildScenario, type Scenario } from '../../support/audit-scenario.js';
 
 interface Run { sql: string; params: unknown[] }
 

@@ -9,16 +9,16 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { Store } from '../../src/store/store.js';
-import { Checkpointer } from '../../src/audit/checkpoints.js';
-import { verifyLedger, type VerifyResult } from '../../src/audit/verify.js';
-import { splitRange, verifyLedgerParallel } from '../../src/audit/verify-parallel.js';
-import { tempDir } from '../support/tmp.js';
-import { Clock, History } from '../support/ledger-history.js';
+import { Store } from '../../../src/store/store.js';
+import { Checkpointer } from '../../../src/store/audit/checkpoints.js';
+import { verifyLedger, type VerifyResult } from '../../../src/store/audit/verify.js';
+import { splitRange, verifyLedgerParallel } from '../../../src/store/audit/verify-parallel.js';
+import { tempDir } from '../../support/tmp.js';
+import { Clock, History } from '../../support/ledger-history.js';
 
 const N = 600;
 const KEY = 'parallel-test-key-0123456789abcdef';
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 // Three workers over seq 1..600 take 1–200, 201–400 and 401–600; walked on this thread in
 // chunks of 200, the ranges are the same. Starting workers under tsx takes ~0.3–1 s each on a
 // loaded machine, so most cases run the ranges on this thread (the same walkRange and join)
@@ -119,7 +119,7 @@ describe('parallel audit verify (worker threads)', () => {
   });
 
   test('the compiled module (dist/) starts its workers too', () => {
-    const dist = join(ROOT, 'dist/audit/verify-parallel.js');
+    const dist = join(ROOT, 'dist/store/audit/verify-parallel.js');
     assert.ok(existsSync(dist), 'dist/ is missing: run npm run build');
     const p = join(tmp.dir, `dist-${n++}.db`);
     copyFileSync(base, p);

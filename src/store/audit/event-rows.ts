@@ -1,6 +1,6 @@
 // How audit code reads the events table: one column list (so verify, the queries and the
 // export agree on the row shape audit-chain.ts hashes) and the public form of an event.
-import { CANONICAL_KEYS, type EventRow, type Outcome } from '../store/audit-chain.js';
+import { CANONICAL_KEYS, type EventRow, type Outcome } from '../audit-chain.js';
 
 /** SELECT list giving rows shaped like EventRow, the exact input of canonicalEvent. */
 export const EVENT_COLUMNS = `seq, time, actor, action, outcome, request_id AS requestId, vm_id AS vmId,

@@ -6,7 +6,7 @@
 // seq order, checking each range's first row against the previous range's head with
 // ChainWalker.advance. Every row thus meets the same checks, in the same order, against the
 // same predecessor as in verifyLedger, and the result (reason, first bad seq, events, head)
-// is the single-threaded one (test/audit/verify-parallel.test.ts).
+// is the single-threaded one (test/store/audit/verify-parallel.test.ts).
 //
 // It verifies the ledger up to the head as it is when it starts. Nothing here holds a
 // statement open across an await, so a server keeps answering and writing meanwhile.

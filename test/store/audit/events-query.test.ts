@@ -1,10 +1,10 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { AuditQueries } from '../../src/audit/audit-queries.js';
-import type { AuditEvent } from '../../src/audit/event-rows.js';
-import type { EventFilter } from '../../src/audit/queries/events.js';
-import { encodeCursor } from '../../src/store/pagination.js';
-import { buildScenario, type Scenario } from '../support/audit-scenario.js';
+import { AuditQueries } from '../../../src/store/audit/audit-queries.js';
+import type { AuditEvent } from '../../../src/store/audit/event-rows.js';
+import type { EventFilter } from '../../../src/store/audit/queries/events.js';
+import { encodeCursor } from '../../../src/store/pagination.js';
+import { buildScenario, type Scenario } from '../../support/audit-scenario.js';
 
 describe('audit events query', () => {
   let s: Scenario;
