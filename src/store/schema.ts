@@ -22,6 +22,18 @@ export const vms = sqliteTable('vms', {
   index('vms_state_idx').on(t.state, t.id),
 ]);
 
+/**
+ * What the quota checks count, kept up to date by triggers on vms and inodes (migration
+ * 0007_live_totals_triggers): a VM or inode create reads one row, where count(*) and
+ * sum(size) over the live rows grew with every create. One row, id 1.
+ */
+export const liveTotals = sqliteTable('live_totals', {
+  id: integer('id').primaryKey(),
+  vmsActive: integer('vms_active').notNull(),
+  inodesLive: integer('inodes_live').notNull(),
+  inodeBytesLive: integer('inode_bytes_live').notNull(),
+});
+
 export const inodes = sqliteTable('inodes', {
   id: text('id').primaryKey(),
   size: integer('size').notNull(),

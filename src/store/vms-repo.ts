@@ -1,6 +1,6 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, getTableName, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
-import { vms } from './schema.js';
+import { liveTotals, vms } from './schema.js';
 import type { VmRow, VmState } from './rows.js';
 import { toPage, type Page } from './pagination.js';
 import { clientOf, RowReader } from './row-reader.js';
@@ -20,8 +20,8 @@ export class VmsRepo {
     this.lost = new StateMarker(clientOf(db), vms, ['active']);
     this.activeByName = db.select().from(vms)
       .where(and(eq(vms.name, sql.placeholder('name')), eq(vms.state, 'active'))).prepare();
-    // Every VM create's quota check reads it (vms_state_idx).
-    this.active = clientOf(db).prepare<[], { n: number }>(`SELECT count(*) AS n FROM "vms" WHERE "${vms.state.name}" = 'active'`);
+    // Every VM create's quota check reads it: one row kept by triggers (schema.ts liveTotals).
+    this.active = clientOf(db).prepare<[], { n: number }>(`SELECT "${liveTotals.vmsActive.name}" AS n FROM "${getTableName(liveTotals)}" WHERE "id" = 1`);
   }
 
   countActive(): number { return this.active.get()!.n; }

@@ -29,6 +29,11 @@ const RULES: [string, string][] = [
   ['open access period for a file that is not open', `SELECT a.file_id FROM access_intervals a JOIN files f ON f.id = a.file_id WHERE a.to_seq IS NULL AND f.state <> 'open'`],
   ['open file without an open access period', `SELECT f.id FROM files f WHERE f.state = 'open'
       AND NOT EXISTS (SELECT 1 FROM access_intervals a WHERE a.file_id = f.id AND a.to_seq IS NULL)`],
+  ['live_totals differs from a count of the rows', `SELECT 'live_totals' FROM live_totals t WHERE t.id = 1 AND (
+      t.vms_active <> (SELECT count(*) FROM vms WHERE state = 'active')
+      OR t.inodes_live <> (SELECT count(*) FROM inodes WHERE state = 'live')
+      OR t.inode_bytes_live <> (SELECT coalesce(sum(size), 0) FROM inodes WHERE state = 'live'))
+      UNION ALL SELECT 'live_totals row missing' WHERE NOT EXISTS (SELECT 1 FROM live_totals WHERE id = 1)`],
   ['ended object without an end time', `SELECT id FROM vms WHERE state <> 'active' AND ended_at IS NULL
       UNION ALL SELECT id FROM inodes WHERE state <> 'live' AND ended_at IS NULL
       UNION ALL SELECT id FROM files WHERE state IN ('closed','lost') AND ended_at IS NULL
