@@ -25,6 +25,7 @@ import { HandoverSender } from './lifecycle/handover/sender.js';
 import { listenOn, listeningFd } from './lifecycle/handover/socket.js';
 import { ConnectionDrain } from './lifecycle/drain.js';
 import { bootstrapAdminToken } from './lifecycle/admin-token.js';
+import { lockLedger } from './lifecycle/ledger-lock.js';
 
 // Where start-up time goes (logged with the listening line; `npm run bench:scale` prints it):
 // milliseconds since the process began, at the end of each phase.
@@ -47,6 +48,9 @@ const startedAt = Date.now();
 const inherited = readManifest();
 // A successor keeps its predecessor's backend: the memory it adopts lives there.
 const { host: kvm, note } = selectBackend(inherited ? inherited.backend : config.backend);
+// One process per ledger (src/lifecycle/ledger-lock.ts): before anything reads or writes it.
+const lock = config.db === ':memory:' ? null : lockLedger(config.db, inherited?.lockFd ?? undefined);
+if (lock && !lock.ok) refuse(lock.error);
 const store = Store.open(config.db);
 // WAL checkpoints on a worker thread, not inside request commits (src/store/wal-checkpointer.ts).
 const walCheckpoints = startWalCheckpointer(store.ledger.sqlite, config.db);
@@ -103,7 +107,8 @@ const grace = closeWithGrace({ delay: 10_000, skip: ['SIGUSR2'] }, async ({ sign
   store.close();
 });
 const handover = new HandoverSender({
-  ctx, log: app.log, listenFd: () => listeningFd(app), handedOver: () => void grace.close(), adopting: inherited !== null,
+  ctx, log: app.log, listenFd: () => listeningFd(app), lockFd: () => (lock?.ok ? lock.value.fd : null),
+  handedOver: () => void grace.close(), adopting: inherited !== null,
 });
 lifecycle.handover = handover;
 process.on('SIGUSR2', () => {

@@ -64,5 +64,7 @@ export const FALLOC = { KEEP_SIZE: 1, PUNCH_HOLE: 2 } as const;
 export const PROT = { READ: 1, WRITE: 2, EXEC: 4 } as const;
 export const MAP = { SHARED: 1, PRIVATE: 2, ANONYMOUS: 0x20 } as const;
 export const O = { RDWR: 2, CLOEXEC: 0o2000000 } as const;
+/** flock(2) operations (asm-generic/fcntl.h). */
+export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;
 
 export const PAGE_SIZE = 4096n;

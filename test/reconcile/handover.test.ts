@@ -5,7 +5,9 @@
 // and none is lost. A private inode refuses the handover, and a forced one loses only it.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { httpJson, startServer, type ServerProcess } from '../support/server-process.js';
 import { ledgerViolationsAt } from '../support/ledger-invariants.js';
 import { needsKvm } from '../support/kvm.js';
@@ -182,6 +184,12 @@ for (const backend of ['simulated', 'native'] as const) {
       assert.equal((await probe(vm.a, 0x800010, 0x99)).value, 0x99);
       assert.deepEqual((await api('POST', '/v1/reconcile', {}, 200)).drift, []);
       assert.deepEqual(ledgerViolationsAt(env.GMEMD_DB), []);
+      // The ledger lock passed along with the memory: after two handovers, with both earlier
+      // processes gone, a plain start on the ledger is refused (src/lifecycle/ledger-lock.ts).
+      const intruder = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: fileURLToPath(new URL('../..', import.meta.url)),
+        env: { ...process.env, ...env, GMEMD_LISTEN: `unix:${join(tmp.dir, 'intruder.sock')}` }, encoding: 'utf8', timeout: 60_000 });
+      assert.equal(intruder.status, 2, intruder.stderr);
+      assert.match(intruder.stderr, new RegExp(`another gmemd process \\(pid ${next}\\) holds the ledger`));
       process.kill(next, 'SIGTERM');
       await until('the last gmemd to exit', async () => (alive(next) ? undefined : true));
     });

@@ -1,5 +1,5 @@
 // The files gmemd makes, on the compiled server: the ledger directory 0700, the database and
-// its -wal/-shm 0600, admin.token 0600 (and its secret works), the Unix socket 0660 or
+// its -wal/-shm and .lock 0600, admin.token 0600 (and its secret works), the Unix socket 0660 or
 // GMEMD_SOCKET_MODE. A start with a test-only setting and no GMEMD_TEST_MODE=1, or plain
 // HTTP off loopback, exits 2 with one line; TLS and GMEMD_INSECURE=1 start.
 import { test } from 'node:test';
@@ -38,8 +38,9 @@ test('ledger 0700/0600, admin.token 0600 and usable, socket 0660 then GMEMD_SOCK
       assert.ok(!s.output().includes(secret), 'the log does not show the secret');
       const vm = await httpJson(socket, 'POST', '/v1/vms', { name: 'modes' }, { authorization: `Bearer ${secret}` });
       assert.equal(vm.status, 201);
-      assert.deepEqual({ dir: mode(dir), db: mode(env.GMEMD_DB), wal: mode(`${env.GMEMD_DB}-wal`), shm: mode(`${env.GMEMD_DB}-shm`), token: mode(tokenFile), socket: mode(socket) },
-        { dir: '0700', db: '0600', wal: '0600', shm: '0600', token: '0600', socket: '0660' });
+      assert.deepEqual({ dir: mode(dir), db: mode(env.GMEMD_DB), wal: mode(`${env.GMEMD_DB}-wal`), shm: mode(`${env.GMEMD_DB}-shm`),
+        lock: mode(`${env.GMEMD_DB}.lock`), token: mode(tokenFile), socket: mode(socket) },
+        { dir: '0700', db: '0600', wal: '0600', shm: '0600', lock: '0600', token: '0600', socket: '0660' });
     } finally { s.child.kill('SIGTERM'); await s.exited; }
     const again = await startServer({ ...env, GMEMD_SOCKET_MODE: '0600' }, 60_000, SERVER);
     try {

@@ -43,6 +43,7 @@ const fns = {
   munmap: lib.func('int munmap(void *addr, size_t length)'),
   fstat: lib.func('int fstat(int fd, _Out_ uint8_t *buf)'),
   memfdCreate: lib.func('int memfd_create(const char *name, unsigned int flags)'),
+  flock: lib.func('int flock(int fd, int operation)'),
 };
 
 export const MAP_FAILED = 0xffffffffffffffffn;
@@ -67,6 +68,8 @@ export const sys = {
   munmap: (addr: bigint, length: bigint): number => fns.munmap(u64(addr), u64(length)),
   fstat: (fd: number, buf: Buffer): number => fns.fstat(fd, buf),
   memfdCreate: (name: string, flags: number): number => fns.memfdCreate(name, flags),
+  /** flock(2), for the ledger's single-writer lock (src/lifecycle/ledger-lock.ts). */
+  flock: (fd: number, operation: number): number => fns.flock(fd, operation),
 };
 
 export const errno = (): number => koffi.errno();

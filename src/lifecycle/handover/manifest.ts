@@ -22,6 +22,8 @@ export interface HandoverManifest {
   stateFile: string;
   /** The inherited listening socket, or null when the old process was not listening. */
   listenFd: number | null;
+  /** The inherited ledger lock (ledger-lock.ts); absent from a predecessor without one, which held none. */
+  lockFd?: number | null;
   /** Write end of a pipe: one JSON line once the successor serves, then EOF. */
   readyFd: number;
   dir: string;

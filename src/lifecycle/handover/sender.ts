@@ -24,6 +24,8 @@ export interface SenderDeps {
   log: { info: (o: object, msg: string) => void; error: (o: object, msg: string) => void };
   /** The listening socket's fd, for the successor to accept on; null when not listening. */
   listenFd: () => number | null;
+  /** The ledger lock's fd (ledger-lock.ts), inherited by the successor; null without one (an in-memory ledger). */
+  lockFd?: () => number | null;
   /** The successor serves: stop accepting, finish in-flight requests, exit. */
   handedOver: () => void;
   /** How long the successor may take to adopt and listen (tsx start-up included). */
@@ -80,19 +82,23 @@ export class HandoverSender implements HandoverPort {
     const { inherit, handed } = started.value;
 
     const listenFd = this.deps.listenFd();
+    const lockFd = this.deps.lockFd?.() ?? null;
+    // Inherited fds in stdio order: the guest_memfds, the listening socket, the ledger lock, then the ready pipe.
+    const passed = [...inherit, ...(listenFd === null ? [] : [listenFd]), ...(lockFd === null ? [] : [lockFd])];
     const manifest: HandoverManifest = {
       version: 1, handoverId, fromPid: process.pid, backend: ctx.kvm.backend, startedAt: ctx.now(),
       inodes: handed.map((i) => ({ inodeId: i.id, kernelInode: i.kernelInode, size: i.size })),
       gmemFds: inherit.map((_, i) => 3 + i), stateFile,
       listenFd: listenFd === null ? null : 3 + inherit.length,
-      readyFd: 3 + inherit.length + (listenFd === null ? 0 : 1), dir,
+      lockFd: lockFd === null ? null : 3 + passed.length - 1,
+      readyFd: 3 + passed.length, dir,
     };
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
 
     const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!], {
       // Test-only settings stay with this process unless GMEMD_HANDOVER_TEST_MODE=1 (src/config.ts).
       env: { ...successorEnv(process.env), [HANDOVER_ENV]: join(dir, 'manifest.json') },
-      stdio: ['ignore', 'inherit', 'inherit', ...inherit, ...(listenFd === null ? [] : [listenFd]), 'pipe'],
+      stdio: ['ignore', 'inherit', 'inherit', ...passed, 'pipe'],
     });
     const line = await readyLine(child, child.stdio[manifest.readyFd] as Readable, this.deps.timeoutMs ?? 120_000);
     if (!line.ok) {
