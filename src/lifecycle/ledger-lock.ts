@@ -27,8 +27,12 @@ export function lockLedger(dbPath: string, inheritedFd?: number): { ok: true; va
   const path = lockPathOf(dbPath);
   let fd = inheritedFd;
   if (fd === undefined) {
-    mkdirSync(dirname(path), { recursive: true, mode: LEDGER_DIR_MODE });
-    fd = openSync(path, 'a+', LEDGER_FILE_MODE);
+    try {
+      mkdirSync(dirname(path), { recursive: true, mode: LEDGER_DIR_MODE });
+      fd = openSync(path, 'a+', LEDGER_FILE_MODE);
+    } catch (e) {
+      return { ok: false, error: `cannot open the ledger lock ${path}: ${(e as Error).message}` };
+    }
   }
   if (sys.flock(fd, LOCK.EX | LOCK.NB) !== 0) {
     const e = errno();

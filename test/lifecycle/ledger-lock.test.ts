@@ -31,6 +31,10 @@ test('the lock: exclusive between opens, shared by an inherited descriptor, rele
     const after = lockLedger(db);
     assert.ok(after.ok, 'closed with its last descriptor, the lock is free');
     closeSync(after.value.fd);
+    // A ledger where no lock file can be made: refused with the reason, not thrown.
+    const blocked = lockLedger(join(lockPathOf(db), 'under-a-file.db'));
+    assert.equal(blocked.ok, false);
+    assert.match(blocked.ok ? '' : blocked.error, /cannot open the ledger lock .*under-a-file\.db\.lock/);
   } finally { tmp.cleanup(); }
 });
 
