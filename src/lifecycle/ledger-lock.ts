@@ -8,12 +8,11 @@
 // same open file description, so the same lock, which passes from one process to the next
 // with no moment when neither holds it. Nothing ever unlocks it (LOCK_UN on a shared
 // description would release the successor's lock too): it ends with the last descriptor.
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { errno, sys } from '../kvm/native/libc.js';
 import { ERRNO, errnoName } from '../kvm/kernel-error.js';
 import { LOCK } from '../kvm/uapi.js';
-import { LEDGER_DIR_MODE, LEDGER_FILE_MODE } from '../store/database.js';
+import { LEDGER_FILE_MODE, makeLedgerDir } from '../store/database.js';
 
 export interface LedgerLock { path: string; fd: number }
 
@@ -28,7 +27,7 @@ export function lockLedger(dbPath: string, inheritedFd?: number): { ok: true; va
   let fd = inheritedFd;
   if (fd === undefined) {
     try {
-      mkdirSync(dirname(path), { recursive: true, mode: LEDGER_DIR_MODE });
+      makeLedgerDir(path);
       fd = openSync(path, 'a+', LEDGER_FILE_MODE);
     } catch (e) {
       return { ok: false, error: `cannot open the ledger lock ${path}: ${(e as Error).message}` };

@@ -96,12 +96,12 @@ function toEntry(p: ProcScan, self: boolean, ledgerByIno: Map<number, string>, v
  * Stops at `deadlineMs` as the host scan does (a host with many processes must not hold a
  * start-up without end); `skipped` says how many processes were not read.
  */
-export function foreignHolders(proc = '/proc', deadlineMs = Infinity, now: () => number = () => performance.now()): Holders {
+export function foreignHolders(proc = '/proc', deadlineMs = Infinity): Holders {
   const byIno: HoldersByIno = new Map();
-  const stopAt = now() + deadlineMs;
+  const stopAt = performance.now() + deadlineMs;
   const pids = listPids(proc);
   for (const [i, pid] of pids.entries()) {
-    if (now() >= stopAt) return { byIno, skipped: pids.length - i };
+    if (performance.now() >= stopAt) return { byIno, skipped: pids.length - i };
     if (pid === process.pid) continue;
     const p = scanProcess(pid, proc, KVM_ONLY);
     if (!p) continue;

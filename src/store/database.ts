@@ -28,8 +28,13 @@ export const LEDGER_FILE_MODE = 0o600;
  * /var/lib). The database file is created 0600 before SQLite opens it, and SQLite gives its
  * -wal and -shm files the database file's mode; an existing ledger's files are set to 0600.
  */
-function ownerOnly(path: string): void {
+/** The directory of a ledger file (or of a file beside it, such as its lock), made 0700 if new. */
+export function makeLedgerDir(path: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: LEDGER_DIR_MODE });
+}
+
+function ownerOnly(path: string): void {
+  makeLedgerDir(path);
   if (!existsSync(path)) closeSync(openSync(path, 'a', LEDGER_FILE_MODE));
   for (const f of [path, `${path}-wal`, `${path}-shm`]) {
     if (existsSync(f)) chmodSync(f, LEDGER_FILE_MODE);

@@ -20,7 +20,7 @@ export interface TranscriptHeader {
 }
 
 // Not a skipped test: `{skip: true}` is gmemd-kernel-transcript/1's record of a step not run because its outcome depends on host addresses (the shared transcripts use it; they are never edited).
-export type Step = { skip: true } | { ok: boolean; r: unknown };
+export type Step = { skip: true } | { ok: boolean; r: unknown }; // not a test skip: the transcript format's marker for a step not run (host addresses)
 export interface SequenceLine { i: number; seq: Command[]; steps: Step[]; held: unknown }
 
 // Every bigint travels as a string of decimal digits ending in `n`.
@@ -36,7 +36,7 @@ export function recordSequence(seq: Command[], backend: () => Backend): { steps:
   try {
     const steps = seq.map((cmd): Step => {
       // Not a skipped test: the format's marker for an address-dependent step, recorded as not run; replay compares nothing for it.
-      if (!model.comparable(cmd)) return { skip: true };
+      if (!model.comparable(cmd)) return { skip: true }; // not a test skip: an address-dependent step, recorded as not run, as the format says
       const r = exec(side, model, cmd);
       model.apply(cmd, r.ok);
       // JSON has no undefined: a call that returns nothing is recorded as null.
