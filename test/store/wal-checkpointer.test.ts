@@ -1,8 +1,11 @@
 // The WAL is checkpointed by the worker, not by the writer's commits; it stays bounded when
-// the worker cannot keep up; and stopping the worker gives the writer its own checkpoints back.
+// the worker cannot keep up, and when it can but the writes never pause; and stopping the
+// worker gives the writer its own checkpoints back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { setImmediate as turn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { Store } from '../../src/store/store.js';
 import { startWalCheckpointer } from '../../src/store/wal-checkpointer.js';
@@ -58,6 +61,39 @@ test('a WAL the worker cannot shrink gives the writer its checkpoints back', asy
     await until('the WAL shrank and the worker took over again', () => autoPages(store) === 0);
   } finally {
     reader.close();
+    await cp.stop();
+    store.close();
+    tmp.cleanup();
+  }
+});
+
+test('under writes that never pause, the WAL starts over instead of growing', async () => {
+  const tmp = tempDir();
+  const path = join(tmp.dir, 'c.db');
+  const store = Store.open(path);
+  const restartFrames = 200;
+  const cp = startWalCheckpointer(store.ledger.sqlite, path, { everyMs: 5, restartFrames });
+  const page = store.ledger.sqlite.pragma('page_size', { simple: true }) as number;
+  try {
+    // One commit per turn of the event loop, for a second and a half: a commit always lands
+    // while the worker copies, so SQLite alone would never write from the start of the WAL
+    // again (the file grew to 72 MB in this test before the writer's RESTART).
+    let written = 0;
+    let largest = 0;
+    for (const end = Date.now() + 1500; Date.now() < end; written++) {
+      writeEvents(store, 1);
+      largest = Math.max(largest, statSync(`${path}-wal`).size);
+      await turn();
+    }
+    // Restart threshold, the backlog a restart may copy (256 frames) and what commits while it
+    // is due; each frame is a page and a 24-byte header.
+    const bound = (restartFrames + 256 + 300) * (page + 24);
+    assert.ok(cp.stats.restarts > 0, `the writer restarted the WAL (${cp.stats.checkpoints} checkpoints)`);
+    assert.ok(largest <= bound, `the WAL stayed within ${bound} bytes: largest ${largest}, after ${written} commits`);
+    const other = new Database(path, { readonly: true });
+    assert.equal((other.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n, written, 'every commit is there');
+    other.close();
+  } finally {
     await cp.stop();
     store.close();
     tmp.cleanup();
