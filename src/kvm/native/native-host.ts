@@ -9,27 +9,17 @@ import type {
 } from '../kvm-host.js';
 import { CAP, GMEM_FLAG, KVM, MAP, O, PAGE_SIZE, PROT, SIZEOF } from '../uapi.js';
 import { GuestProbe } from './guest-probe.js';
+import { MappingTable } from './mapping-table.js';
 import { classifyFdTarget, parseFdinfoIno, parseMaps } from '../procfs.js';
 import {
   MAP_FAILED, StructBuf, decodeStat, encodeCreateGuestMemfd, encodeRegion2, errno, ioctlAsync, nativeView, sys,
 } from './libc.js';
 
-interface Mapping {
-  start: bigint;
-  end: bigint;
-  fd: number;          // -1: anonymous, or the fd was closed through this adapter
-  anonymous: boolean;
-  offset: bigint;      // file offset of `start`
-  prot: number;
-  ino: bigint;         // guards against the fd number being reused for another file
-  faultable: boolean;  // false for a gmem known to lack INIT_SHARED: every host touch is SIGBUS
-}
-
 const roundUp = (n: bigint) => (n + PAGE_SIZE - 1n) / PAGE_SIZE * PAGE_SIZE;
 
 export class NativeKvmHost implements KvmHost {
   readonly backend = 'native' as const;
-  private readonly mappings: Mapping[] = [];
+  private readonly mappings = new MappingTable();
   // Indexed by fd (small, dense integers): a Map's set and delete cost more than the close.
   private readonly gmemFlags: (bigint | undefined)[] = [];
   private readonly probes: GuestProbe;
@@ -105,7 +95,7 @@ export class NativeKvmHost implements KvmHost {
     const anonymous = (flags & MAP.ANONYMOUS) !== 0;
     const st = anonymous ? undefined : this.fstat(fd);
     const gmem = this.gmemFlags[fd];
-    this.mappings.push({
+    this.mappings.add({
       start: addr, end: addr + roundUp(length), fd: anonymous ? -1 : fd, anonymous, offset, prot,
       ino: st?.ok ? st.value.ino : -1n,
       faultable: gmem === undefined || (gmem & GMEM_FLAG.INIT_SHARED) !== 0n,
@@ -115,16 +105,7 @@ export class NativeKvmHost implements KvmHost {
 
   munmap(addr: bigint, length: bigint): KResult<void> {
     if (sys.munmap(addr, length) < 0) return kfail('munmap', errno());
-    const lo = addr, hi = addr + roundUp(length);
-    // Keep whatever munmap left of each tracked mapping (it may cut a hole in the middle).
-    const kept = this.mappings.flatMap((m) => {
-      if (m.end <= lo || m.start >= hi) return [m];
-      const parts: Mapping[] = [];
-      if (m.start < lo) parts.push({ ...m, end: lo });
-      if (m.end > hi) parts.push({ ...m, start: hi, offset: m.offset + (hi - m.start) });
-      return parts;
-    });
-    this.mappings.splice(0, this.mappings.length, ...kept);
+    this.mappings.cut(addr, addr + roundUp(length));
     return kok(undefined);
   }
 
@@ -133,7 +114,7 @@ export class NativeKvmHost implements KvmHost {
     if (sys.close(fd) < 0) return kfail('close', errno());
     this.gmemFlags[fd] = undefined;
     // The mapping stays valid, but its i_size can no longer be checked through this fd.
-    for (const m of this.mappings) if (!m.anonymous && m.fd === fd) m.fd = -1;
+    this.mappings.forgetFd(fd);
     return kok(undefined);
   }
 
@@ -208,7 +189,7 @@ export class NativeKvmHost implements KvmHost {
   private accessible(addr: bigint, length: number, need: number): boolean {
     if (!Number.isSafeInteger(length) || length < 0) return false;
     const end = addr + BigInt(length);
-    const m = this.mappings.find((x) => x.start <= addr && end <= x.end);
+    const m = this.mappings.covering(addr, end);
     if (!m || (m.prot & need) === 0) return false;
     if (m.anonymous || length === 0) return true;
     if (!m.faultable || m.fd < 0) return false;
