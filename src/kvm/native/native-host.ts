@@ -175,8 +175,8 @@ export class NativeKvmHost implements KvmHost {
     for (const fd of inherited) if (!isGmemFd(fd)) return kfail('fstat', 'EBADF');
     // gmem fds are not O_CLOEXEC, so the old process's own numbers came along besides the
     // slots it placed them in: a successor holds nothing else yet, so close those copies.
-    const held = this.heldFds();
-    if (held.ok) for (const h of held.value) if (h.kind === 'kvm-gmem' && !inherited.includes(h.fd)) this.close(h.fd);
+    const held = this.heldFds(), placed = new Set(inherited);
+    if (held.ok) for (const h of held.value) if (h.kind === 'kvm-gmem' && !placed.has(h.fd)) this.close(h.fd);
     return kok([...inherited]);
   }
 
