@@ -45,7 +45,7 @@ parentPort.on('message', (m) => {
 
 export interface WalCheckpointer {
   /** Checkpoints run by the worker, and how often the writer's own had to come back. */
-  readonly stats: { checkpoints: number; fallbacks: number; restarts: number; lastLogFrames: number };
+  readonly stats: { checkpoints: number; fallbacks: number; restarts: number; restartsRefused: number; lastLogFrames: number };
   stop(): Promise<void>;
 }
 
@@ -66,22 +66,28 @@ export function startWalCheckpointer(sqlite: Database.Database, path: string,
     resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 } });
   // A checkpointer must never keep the process alive on its own.
   worker.unref();
-  const stats = { checkpoints: 0, fallbacks: 0, restarts: 0, lastLogFrames: 0 };
+  const stats = { checkpoints: 0, fallbacks: 0, restarts: 0, restartsRefused: 0, lastLogFrames: 0 };
   let fallback = false;
   let restartDue = false;
   // A macrotask of its own: never inside a transaction, which is synchronous. busy_timeout 0
   // for this call only, so a checkpoint the worker is running makes it give up, not wait;
-  // the worker's next report brings it back. Readers still on old frames make it give up too.
+  // the worker's next report brings it back. Readers still on old frames make it give up too,
+  // and so does a statement of this connection still being iterated (better-sqlite3 throws:
+  // the connection is busy), which must not become an uncaught exception.
   const restart = () => {
     restartDue = false;
     if (!sqlite.open || sqlite.inTransaction) return;
-    const timeout = sqlite.pragma('busy_timeout', { simple: true }) as number;
-    sqlite.pragma('busy_timeout = 0');
+    let timeout: number | undefined;
     try {
+      // A busy connection refuses this first statement, before anything is changed.
+      timeout = sqlite.pragma('busy_timeout', { simple: true }) as number;
+      sqlite.pragma('busy_timeout = 0');
       const [r] = sqlite.pragma('wal_checkpoint(RESTART)') as { busy: number }[];
       if (r?.busy === 0) stats.restarts += 1;
+    } catch {
+      stats.restartsRefused += 1;
     } finally {
-      sqlite.pragma(`busy_timeout = ${timeout}`);
+      if (timeout !== undefined) sqlite.pragma(`busy_timeout = ${timeout}`);
     }
   };
   sqlite.pragma('wal_autocheckpoint = 0');

@@ -99,3 +99,25 @@ test('under writes that never pause, the WAL starts over instead of growing', as
     tmp.cleanup();
   }
 });
+
+test('a restart due while the writer connection iterates a statement gives up, and comes back', async () => {
+  const tmp = tempDir();
+  const path = join(tmp.dir, 'c.db');
+  const store = Store.open(path);
+  const cp = startWalCheckpointer(store.ledger.sqlite, path, { everyMs: 5, restartFrames: 50 });
+  try {
+    writeEvents(store, 100);
+    // An unfinished iterator keeps the connection busy: better-sqlite3 refuses every other
+    // statement on it, the checkpoint included (an uncaught throw would end this process).
+    const open = store.ledger.sqlite.prepare('SELECT seq FROM events').iterate();
+    open.next();
+    await until('a restart fell due and was refused', () => cp.stats.restartsRefused > 0);
+    open.return?.();
+    await until('the next report restarted the WAL', () => cp.stats.restarts > 0);
+    assert.equal(store.ledger.sqlite.pragma('busy_timeout', { simple: true }), 5000, 'busy_timeout is back to the ledger\'s');
+  } finally {
+    await cp.stop();
+    store.close();
+    tmp.cleanup();
+  }
+});
