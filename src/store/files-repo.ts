@@ -20,9 +20,9 @@ export class FilesRepo {
   }
 
   get(id: string): FileRow | undefined { return this.read.get('WHERE "id" = ?', id); }
-  /** The open or pending file of a VM on an inode, if any (at most one exists). */
   // States inline, as in VmsRepo#findActiveByName: the partial unique index files_one_live_per_vm_uq
   // serves it (6.3 -> 4.5 µs, without drizzle's mapping).
+  /** The open or pending file of a VM on an inode, if any (at most one exists). */
   liveFor(inodeId: string, vmId: string): FileRow | undefined {
     return this.read.get(`WHERE "${files.inodeId.name}" = ? AND "${files.vmId.name}" = ? AND "state" IN ('open', 'pending')`, inodeId, vmId);
   }
