@@ -44,7 +44,8 @@ parentPort.on('message', (m) => {
 `;
 
 export interface WalCheckpointer {
-  /** Checkpoints run by the worker, and how often the writer's own had to come back. */
+  /** Checkpoints run by the worker, how often the writer's own had to come back, and the
+   *  writer's RESTARTs (done, or refused by a busy connection). */
   readonly stats: { checkpoints: number; fallbacks: number; restarts: number; restartsRefused: number; lastLogFrames: number };
   stop(): Promise<void>;
 }
