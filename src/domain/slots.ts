@@ -5,16 +5,25 @@ import { overlaps, PAGE, type Extent } from './ranges.js';
 
 export const NR_MEMSLOTS = 32764;
 
-export function chooseSlot(used: Iterable<number>, requested?: number): Result<number> {
-  const taken = new Set(used);
+/** A VM's memslot ids as a new binding sees them: in use (recorded or claimed) or free. */
+export interface SlotTable {
+  /** The VM's bindings holding a slot, for the quota. */
+  count: number;
+  has(slot: number): boolean;
+  /** The lowest id below `limit` that `has` says is free; undefined if there is none. */
+  lowestFree(limit: number): number | undefined;
+}
+
+export function chooseSlot(slots: SlotTable, requested?: number): Result<number> {
   if (requested !== undefined) {
     if (!Number.isSafeInteger(requested) || requested < 0 || requested >= NR_MEMSLOTS) {
       return err('request.invalid', `slot must be an integer in [0, ${NR_MEMSLOTS})`, { field: 'slot', value: String(requested) });
     }
-    return taken.has(requested) ? err('binding.slot_in_use', `slot ${requested} is in use`) : ok(requested);
+    return slots.has(requested) ? err('binding.slot_in_use', `slot ${requested} is in use`) : ok(requested);
   }
-  for (let s = 0; s < NR_MEMSLOTS - 1; s++) if (!taken.has(s)) return ok(s);
-  return err('binding.slots_exhausted', `all ${NR_MEMSLOTS - 1} memslots are in use`);
+  // The top id stays free for the probe's code page (probeSlot).
+  const s = slots.lowestFree(NR_MEMSLOTS - 1);
+  return s === undefined ? err('binding.slots_exhausted', `all ${NR_MEMSLOTS - 1} memslots are in use`) : ok(s);
 }
 
 export function probeSlot(used: Iterable<number>): number | undefined {

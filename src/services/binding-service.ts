@@ -48,10 +48,10 @@ export function createBinding(ctx: ServiceContext, caller: Caller, fileId: strin
       const range = checkBindingRange(input, inode.size);
       if (!range.ok) return range;
       // Claimed bindings count: two binds in one batch cannot both take the last one.
-      const used = store.bindings.claimedSlots(file.vmId);
-      const quota = checkBindingQuota(used.length, ctx.limits);
+      const slots = store.bindings.slotsOf(file.vmId);
+      const quota = checkBindingQuota(slots.count, ctx.limits);
       if (!quota.ok) return quota;
-      const slot = chooseSlot(used, input.slot);
+      const slot = chooseSlot(slots, input.slot);
       if (!slot.ok) return slot;
       if (opts.ledgerChecks !== false) {
         const { guest, inode: span } = range.value;

@@ -3,6 +3,7 @@ import { getTableName } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { bindings } from './schema.js';
 import type { BindingRow, BindingState } from './rows.js';
+import type { SlotTable } from '../domain/slots.js';
 import { toPage, type Page } from './pagination.js';
 import { clientOf, RowReader } from './row-reader.js';
 import { RowWriter } from './row-writer.js';
@@ -13,15 +14,30 @@ export class BindingsRepo {
   private readonly read: RowReader<BindingRow>;
   private readonly write: RowWriter<BindingRow>;
   private readonly lost: StateMarker;
-  private readonly activeSlots: Database.Statement<[string], number>;
+  private readonly activeCount: Database.Statement<[string], number>;
+  private readonly slotActive: Database.Statement<[string, number], number>;
+  private readonly slotOf: Database.Statement<[string], { vmId: string; slot: number }>;
+  /**
+   * Per VM, an id below which every slot is in use (recorded or claimed). It only saves
+   * the search from re-checking those: whatever it returns is checked against the ledger and
+   * the claims, so a hint that is too high costs a lower free slot, never a taken one. It is
+   * lowered whenever a slot may have come free (a claim dropped, a binding leaving `active`)
+   * and forgotten by the set-based lost marking.
+   */
+  private readonly lowestFreeHint = new Map<string, number>();
 
   constructor(db: Db) {
     this.read = new RowReader(clientOf(db), bindings);
     this.write = new RowWriter(clientOf(db), bindings);
     this.lost = new StateMarker(clientOf(db), bindings, ['active']);
-    // Answered from bindings_active_slot_uq alone (vm_id, slot where active): no row is read.
-    this.activeSlots = clientOf(db).prepare<[string], number>(`SELECT "slot" FROM "${getTableName(bindings)}"
+    const table = getTableName(bindings);
+    // The count and the slot lookup are answered from bindings_active_slot_uq alone (vm_id, slot where active).
+    this.activeCount = clientOf(db).prepare<[string], number>(`SELECT count(*) FROM "${table}"
       WHERE "${bindings.vmId.name}" = ? AND "state" = 'active'`).pluck();
+    this.slotActive = clientOf(db).prepare<[string, number], number>(`SELECT 1 FROM "${table}"
+      WHERE "${bindings.vmId.name}" = ? AND "state" = 'active' AND "slot" = ?`).pluck();
+    this.slotOf = clientOf(db).prepare<[string], { vmId: string; slot: number }>(`SELECT "${bindings.vmId.name}" AS vmId, "slot"
+      FROM "${table}" WHERE "id" = ?`);
   }
 
   /**
@@ -33,16 +49,39 @@ export class BindingsRepo {
 
   claim(row: BindingRow): () => void {
     this.claims.set(row.id, row);
-    return () => { this.claims.delete(row.id); };
+    return () => { this.claims.delete(row.id); this.mayBeFree(row.vmId, row.slot); };
   }
 
   claimedByVm(vmId: string): BindingRow[] { return this.withClaims(this.activeByVm(vmId), (b) => b.vmId === vmId); }
 
-  /** The slots of the VM's active and claimed bindings: what a new binding may not take. */
-  claimedSlots(vmId: string): number[] {
-    const slots = this.activeSlots.all(vmId);
-    for (const b of this.claims.values()) if (b.vmId === vmId) slots.push(b.slot);
-    return slots;
+  /**
+   * The slots of the VM's active and claimed bindings (what a new binding may not take),
+   * without listing them: a count (a binding both recorded and still claimed counts twice,
+   * as the list did), a lookup of one slot on bindings_active_slot_uq, and the lowest free
+   * one, searched from the VM's hint. Listing them cost 120-150 µs a bind at 1,000 bindings
+   * in a VM, and a VM may hold 32,763.
+   */
+  slotsOf(vmId: string): SlotTable {
+    const claimed = new Set<number>();
+    let claims = 0;
+    for (const b of this.claims.values()) if (b.vmId === vmId) { claimed.add(b.slot); claims++; }
+    const has = (slot: number) => claimed.has(slot) || this.slotActive.get(vmId, slot) !== undefined;
+    return {
+      count: this.activeCount.get(vmId)! + claims,
+      has,
+      lowestFree: (limit) => {
+        let s = this.lowestFreeHint.get(vmId) ?? 0;
+        while (s < limit && has(s)) s++;
+        this.lowestFreeHint.set(vmId, s); // every slot below s is in use now
+        return s < limit ? s : undefined;
+      },
+    };
+  }
+
+  /** A slot of the VM may have come free: the search starts no higher than it. */
+  private mayBeFree(vmId: string, slot: number): void {
+    const hint = this.lowestFreeHint.get(vmId);
+    if (hint !== undefined && slot < hint) this.lowestFreeHint.set(vmId, slot);
   }
 
   /**
@@ -82,11 +121,18 @@ export class BindingsRepo {
   allActive(): BindingRow[] { return this.read.all(`WHERE "state" = 'active' ORDER BY "id"`); }
 
   /** Active bindings among `ids` become lost, in one statement. */
-  markLost(ids: readonly string[], endedAt: number): number { return this.lost.mark(ids, 'lost', endedAt); }
+  markLost(ids: readonly string[], endedAt: number): number {
+    this.lowestFreeHint.clear();
+    return this.lost.mark(ids, 'lost', endedAt);
+  }
 
   insert(row: BindingRow): void { this.write.insert(row); }
 
   update(id: string, set: Partial<Pick<BindingRow, 'state' | 'endedAt' | 'readonly' | 'kind'>>): void {
+    if (set.state !== undefined && set.state !== 'active') {
+      const was = this.slotOf.get(id);
+      if (was) this.mayBeFree(was.vmId, was.slot);
+    }
     this.write.update(id, set);
   }
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { checkBinding, checkBindingRange, checkFileRange, checkInodeSize, MAX_GPA, MAX_INODE_SIZE, MAX_SLOT_BYTES, PAGE } from '../../src/domain/ranges.js';
-import { chooseSlot, probeCodeGpa, probeSlot } from '../../src/domain/slots.js';
+import { chooseSlot, probeCodeGpa, probeSlot, type SlotTable } from '../../src/domain/slots.js';
 
 const code = (r: { ok: boolean; error?: { code: string } }) => (r.ok ? 'ok' : r.error!.code);
 
@@ -102,11 +102,22 @@ test('property: an accepted file range lies inside the inode', () => {
   assert.ok(accepted >= 20, `the generator reaches accepted ranges too (${accepted} of 2000)`);
 });
 
+/** The slots in `used` as the store's SlotTable presents them. */
+const table = (used: number[]): SlotTable => ({
+  count: used.length,
+  has: (s) => used.includes(s),
+  lowestFree: (limit) => { for (let s = 0; s < limit; s++) if (!used.includes(s)) return s; return undefined; },
+});
+
 test('slots: lowest free for bindings, highest free for the probe', () => {
-  assert.equal(code(chooseSlot([0, 1, 3])), 'ok');
-  assert.deepEqual(chooseSlot([0, 1, 3]), { ok: true, value: 2 });
-  assert.equal(code(chooseSlot([5], 5)), 'binding.slot_in_use');
-  assert.equal(code(chooseSlot([], 32764)), 'request.invalid');
+  assert.equal(code(chooseSlot(table([0, 1, 3]))), 'ok');
+  assert.deepEqual(chooseSlot(table([0, 1, 3])), { ok: true, value: 2 });
+  assert.equal(code(chooseSlot(table([5]), 5)), 'binding.slot_in_use');
+  assert.deepEqual(chooseSlot(table([5]), 4), { ok: true, value: 4 });
+  assert.equal(code(chooseSlot(table([]), 32764)), 'request.invalid');
+  assert.equal(code(chooseSlot(table([]), -1)), 'request.invalid');
+  // The top id is the probe's: a VM whose other 32,763 slots are taken has none left for a binding.
+  assert.equal(code(chooseSlot(table(Array.from({ length: 32763 }, (_, i) => i)))), 'binding.slots_exhausted');
   assert.equal(probeSlot([32763]), 32762);
 });
 

@@ -53,8 +53,10 @@ test('the nearest recorded binding below the end, with the claimed ones, finds e
       const all = checkBindingOverlap(span, s.store.bindings.claimedByVm('vm_a'), null);
       const few = checkBindingOverlap(span, s.store.bindings.claimedBelow('vm_a', (q.start + q.pages) * PAGE), null);
       assert.equal(few.ok, all.ok, `range [${q.start}, ${q.start + q.pages}) pages over ${JSON.stringify(extents)}`);
-      assert.deepEqual(s.store.bindings.claimedSlots('vm_a').sort((a, b) => a - b),
-        s.store.bindings.claimedByVm('vm_a').map((b) => b.slot).sort((a, b) => a - b), 'the slots in use, claimed ones included');
+      const inUse = new Set(s.store.bindings.claimedByVm('vm_a').map((b) => b.slot));
+      const slots = s.store.bindings.slotsOf('vm_a');
+      assert.equal(slots.count, inUse.size, 'the bindings holding a slot, claimed ones included');
+      for (let slot = 0; slot <= extents.length + 1; slot++) assert.equal(slots.has(slot), inUse.has(slot), `slot ${slot}`);
       for (const r of releases) r();
     } finally { s.close(); }
   }), { numRuns: 150 });
@@ -91,4 +93,47 @@ test('the nearest recorded gmem binding below the end, with the claimed ones, fi
       for (const r of releases) r();
     } finally { s.close(); }
   }), { numRuns: 150 });
+});
+
+// The lowest free slot is searched from a per-VM hint. Whatever happens to the VM's bindings
+// (binds that are recorded or only claimed, decisions that chose and then took nothing, claims
+// dropped, unbinds, the set-based lost marking), the search gives the lowest slot that neither a recorded active binding nor a
+// claim holds: never a taken one (the kernel would move that memslot), and no higher free one.
+const slotOps = fc.array(fc.oneof(
+  fc.constant({ op: 'bind' as const }), fc.constant({ op: 'claim' as const }), fc.constant({ op: 'peek' as const }),
+  fc.record({ op: fc.constant('drop' as const), pick: fc.nat() }), fc.record({ op: fc.constant('unbind' as const), pick: fc.nat() }),
+  fc.constant({ op: 'lost' as const }),
+), { maxLength: 60 });
+
+test('the lowest free slot, searched from the hint, is the lowest slot nothing holds', () => {
+  fc.assert(fc.property(slotOps, (ops) => {
+    const s = seeded();
+    try {
+      const b = s.store.bindings;
+      const claims: { id: string; release: () => void }[] = [];
+      const recorded: string[] = [];
+      for (const o of ops) {
+        const inUse = new Set(b.claimedByVm('vm_a').map((x) => x.slot));
+        let lowest = 0;
+        while (inUse.has(lowest)) lowest++;
+        if (o.op === 'bind' || o.op === 'claim' || o.op === 'peek') {
+          // peek: a decision that chose a slot, then failed a later check and took nothing.
+          const slot = b.slotsOf('vm_a').lowestFree(32763);
+          assert.equal(slot, lowest, `after ${JSON.stringify(ops.slice(0, ops.indexOf(o)))}`);
+          if (o.op === 'peek') continue;
+          const row = { ...s.row(0, PAGE), slot: slot! };
+          if (o.op === 'bind') { s.store.uow.run(() => b.insert(row)); recorded.push(row.id); }
+          else claims.push({ id: row.id, release: b.claim(row) });
+        } else if (o.op === 'drop' && claims.length) {
+          claims.splice(o.pick % claims.length, 1)[0]!.release();
+        } else if (o.op === 'unbind' && recorded.length) {
+          const id = recorded.splice(o.pick % recorded.length, 1)[0]!;
+          s.store.uow.run(() => b.update(id, { state: 'deleted', endedAt: 2 }));
+        } else if (o.op === 'lost') {
+          s.store.uow.run(() => b.markLost(recorded.splice(0), 2));
+        }
+      }
+      for (const c of claims) c.release();
+    } finally { s.close(); }
+  }), { numRuns: 200 });
 });
