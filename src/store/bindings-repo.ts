@@ -49,7 +49,12 @@ export class BindingsRepo {
 
   claim(row: BindingRow): () => void {
     this.claims.set(row.id, row);
-    return () => { this.claims.delete(row.id); this.mayBeFree(row.vmId, row.slot); };
+    return () => {
+      this.claims.delete(row.id);
+      // Dropped once its record is durable too: only a slot no active binding holds came free
+      // (lowering the hint to a recorded slot would send the next search over the batch in flight).
+      if (this.slotActive.get(row.vmId, row.slot) === undefined) this.mayBeFree(row.vmId, row.slot);
+    };
   }
 
   claimedByVm(vmId: string): BindingRow[] { return this.withClaims(this.activeByVm(vmId), (b) => b.vmId === vmId); }
