@@ -78,6 +78,7 @@ const app = await buildApp({
   ready: () => ready && !handover.inProgress(),
   lifecycle,
   auditKey: config.auditKey,
+  wal: walCheckpoints.stats,
   // Rate limit and request/body/idle timeouts: GMEMD_* (config.ts), defaults in domain/limits.ts.
   http: ctx.limits,
   https,

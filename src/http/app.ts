@@ -41,6 +41,7 @@ import reconcileRoutes from './routes/reconcile-routes.js';
 import adminRoutes from './routes/admin-routes.js';
 import tokenRoutes from './routes/token-routes.js';
 import { clientErrorHandler } from './client-errors.js';
+import type { WalStats } from '../store/wal-checkpointer.js';
 
 export interface ServiceInfo { version: string; startedAt: number; dbPath: string }
 
@@ -58,6 +59,8 @@ export interface AppDeps {
   http?: Pick<Limits, 'rateLimitPerMinute' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'connectionTimeoutMs'>;
   /** TLS key and certificate (GMEMD_TLS_KEY, GMEMD_TLS_CERT): the server speaks HTTPS. */
   https?: Pick<HttpsOptions, 'key' | 'cert'> | null;
+  /** The WAL checkpointer's counts, for /metrics; src/server.ts starts it. */
+  wal?: Readonly<WalStats>;
 }
 
 export const NAMED_SCHEMAS = [Problem, ...RESOURCE_SCHEMAS, ...HOST_SCHEMAS, ...SHARING_SCHEMAS, ...AUDIT_SCHEMAS, ...RECONCILE_SCHEMAS, ...TOKEN_SCHEMAS];
@@ -131,7 +134,7 @@ export async function buildApp(deps: AppDeps) {
   await registerRateLimit(app, http.rateLimitPerMinute);
   registerHandoverGate(app);
   registerIdempotency(app, deps.ctx.store);
-  registerMetrics(app, deps.ctx);
+  registerMetrics(app, deps.ctx, deps.wal);
   await registerDocs(app);
 
   await app.register(hostRoutes);

@@ -2,14 +2,16 @@
 // one process, so nothing goes to prom-client's global registry). What an operator graphs:
 // VMs by state, live inodes and their bytes (shareable and private), bytes reachable by more
 // than one VM, memslots by kind, kernel errors by operation and errno, audit events by
-// outcome, commit batch sizes, request counts and durations by route and status, process
-// metrics. Ledger figures are read at scrape time (collect callbacks) through MetricsRepo.
+// outcome, commit batch sizes, the WAL and its checkpoints, request counts and durations by
+// route and status, process metrics. Ledger figures are read at scrape time (collect
+// callbacks) through MetricsRepo.
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ServiceContext } from '../services/context.js';
 import { METRIC_LABELS, MetricsRepo, observeCommitBatches } from '../store/metrics-repo.js';
+import type { WalStats } from '../store/wal-checkpointer.js';
 
-export function registerMetrics(app: FastifyInstance, ctx: ServiceContext) {
+export function registerMetrics(app: FastifyInstance, ctx: ServiceContext, wal?: Readonly<WalStats>) {
   const register = new Registry();
   const registers = [register];
   collectDefaultMetrics({ register, prefix: 'gmemd_' });
@@ -45,6 +47,8 @@ export function registerMetrics(app: FastifyInstance, ctx: ServiceContext) {
   new Gauge({ name: 'gmemd_kernel_fds_held', help: 'VM and guest_memfd fds this process holds', registers, collect() {
     this.set(ctx.registry.vms.size + ctx.registry.gmems.size);
   } });
+
+  if (wal) registerWalMetrics(registers, wal);
 
   // Both counters advance from the same incremental read of the ledger: every kernel refusal
   // is audited with its operation and errno, so the chain is the one source for both.
@@ -95,4 +99,20 @@ export function registerMetrics(app: FastifyInstance, ctx: ServiceContext) {
     schema: { operationId: 'getMetrics', tags: ['host'], summary: 'Prometheus metrics (text exposition format)',
       response: { 200: { description: 'Prometheus text', content: { 'text/plain': { schema: { type: 'string' } } } } } },
   }, async (_req, reply) => reply.type(register.contentType).send(await register.metrics()));
+}
+
+/** The WAL checkpointer's counts (src/store/wal-checkpointer.ts): that the WAL stays bounded is something to alert on. */
+function registerWalMetrics(registers: Registry[], wal: Readonly<WalStats>) {
+  new Gauge({ name: 'gmemd_wal_frames', help: 'Frames in the WAL at the checkpointer\'s last report (a frame is one page)', registers, collect() {
+    this.set(wal.lastLogFrames);
+  } });
+  // prom-client counters only go up by inc(): each collect adds what the stats gained since the last.
+  const counted = (name: string, help: string, read: () => number) => {
+    let seen = 0;
+    new Counter({ name, help, registers, collect() { const now = read(); this.inc(now - seen); seen = now; } });
+  };
+  counted('gmemd_wal_checkpoints_total', 'PASSIVE checkpoints run by the checkpointer thread', () => wal.checkpoints);
+  counted('gmemd_wal_restarts_total', 'RESTART checkpoints run by the writer so that the WAL starts over', () => wal.restarts);
+  counted('gmemd_wal_restarts_refused_total', 'RESTARTs the writer gave up because its connection was busy', () => wal.restartsRefused);
+  counted('gmemd_wal_fallbacks_total', 'Times the writer\'s own checkpoints came back because the WAL backed up', () => wal.fallbacks);
 }

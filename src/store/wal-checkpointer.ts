@@ -43,10 +43,12 @@ parentPort.on('message', (m) => {
 });
 `;
 
+/** Checkpoints run by the worker, how often the writer's own had to come back, and the
+ *  writer's RESTARTs (done, or refused by a busy connection); GET /metrics shows them. */
+export interface WalStats { checkpoints: number; fallbacks: number; restarts: number; restartsRefused: number; lastLogFrames: number }
+
 export interface WalCheckpointer {
-  /** Checkpoints run by the worker, how often the writer's own had to come back, and the
-   *  writer's RESTARTs (done, or refused by a busy connection). */
-  readonly stats: { checkpoints: number; fallbacks: number; restarts: number; restartsRefused: number; lastLogFrames: number };
+  readonly stats: Readonly<WalStats>;
   stop(): Promise<void>;
 }
 
@@ -67,9 +69,13 @@ export function startWalCheckpointer(sqlite: Database.Database, path: string,
     resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 } });
   // A checkpointer must never keep the process alive on its own.
   worker.unref();
-  const stats = { checkpoints: 0, fallbacks: 0, restarts: 0, restartsRefused: 0, lastLogFrames: 0 };
+  const stats: WalStats = { checkpoints: 0, fallbacks: 0, restarts: 0, restartsRefused: 0, lastLogFrames: 0 };
   let fallback = false;
   let restartDue = false;
+  // The WAL's frame count when the last RESTART succeeded. The WAL starts over at the next
+  // write, not at the RESTART, so until then every report shows that same count: without this
+  // an idle ledger would be RESTARTed (two fsyncs) on every report.
+  let restartedAt = -1;
   // A macrotask of its own: never inside a transaction, which is synchronous. busy_timeout 0
   // for this call only, so a checkpoint the worker is running makes it give up, not wait;
   // the worker's next report brings it back. Readers still on old frames make it give up too,
@@ -83,8 +89,8 @@ export function startWalCheckpointer(sqlite: Database.Database, path: string,
       // A busy connection refuses this first statement, before anything is changed.
       timeout = sqlite.pragma('busy_timeout', { simple: true }) as number;
       sqlite.pragma('busy_timeout = 0');
-      const [r] = sqlite.pragma('wal_checkpoint(RESTART)') as { busy: number }[];
-      if (r?.busy === 0) stats.restarts += 1;
+      const [r] = sqlite.pragma('wal_checkpoint(RESTART)') as { busy: number; log: number }[];
+      if (r?.busy === 0) { stats.restarts += 1; restartedAt = r.log; }
     } catch {
       stats.restartsRefused += 1;
     } finally {
@@ -106,7 +112,7 @@ export function startWalCheckpointer(sqlite: Database.Database, path: string,
       fallback = false;
       sqlite.pragma('wal_autocheckpoint = 0');
     }
-    if (!restartDue && m.log >= restartFrames && backlog <= RESTART_BACKLOG) {
+    if (!restartDue && m.log >= restartFrames && m.log !== restartedAt && backlog <= RESTART_BACKLOG) {
       restartDue = true;
       setImmediate(restart);
     }

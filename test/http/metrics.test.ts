@@ -8,6 +8,7 @@ import { createSimulatedHost } from '../../src/kvm/simulated/sim-host.js';
 import { Store } from '../../src/store/store.js';
 import { createContext } from '../../src/services/context.js';
 import { buildApp } from '../../src/http/app.js';
+import { startWalCheckpointer } from '../../src/store/wal-checkpointer.js';
 import { authOf, call, MiB } from '../support/app.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -81,6 +82,37 @@ test('the metrics after a scripted history', async () => {
     assert.equal(sample(m2, 'gmemd_http_request_duration_seconds_count{route="/metrics",method="GET",status="200"}'), 1);
   } finally {
     await app.close(); // the simulated host's objects go with it
+    store.close();
+    tmp.cleanup();
+  }
+});
+
+test('the WAL checkpointer\'s counts, each scrape adding only what happened since the last', async () => {
+  const tmp = tempDir();
+  const path = join(tmp.dir, 'gmemd.db');
+  const store = Store.open(path);
+  // A restart as soon as the WAL holds a frame: the writes below make some.
+  const cp = startWalCheckpointer(store.ledger.sqlite, path, { everyMs: 5, restartFrames: 1 });
+  const app = await buildApp({ ctx: createContext(store, createSimulatedHost()), wal: cp.stats });
+  try {
+    const scrape = async () => (await app.inject({ method: 'GET', url: '/metrics', headers: authOf(app) })).body;
+    for (let i = 0; i < 20; i++) assert.equal((await call(app, 'POST', '/v1/vms', { name: `w-${i}` })).status, 201);
+    for (let i = 0; i < 200 && cp.stats.restarts < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(cp.stats.restarts >= 2, `restarts ${cp.stats.restarts}`);
+    const first = await scrape();
+    const restarts = sample(first, 'gmemd_wal_restarts_total'), checkpoints = sample(first, 'gmemd_wal_checkpoints_total');
+    assert.ok(restarts >= 2 && restarts <= cp.stats.restarts, `restarts ${restarts} of ${cp.stats.restarts}`);
+    assert.ok(checkpoints >= restarts, `${checkpoints} checkpoints`);
+    assert.equal(sample(first, 'gmemd_wal_fallbacks_total'), 0);
+    assert.equal(sample(first, 'gmemd_wal_restarts_refused_total'), cp.stats.restartsRefused);
+    // Read again at once: the totals are the stats' own, not what two scrapes added up.
+    const second = await scrape();
+    assert.equal(sample(second, 'gmemd_wal_restarts_total'), cp.stats.restarts);
+    assert.equal(sample(second, 'gmemd_wal_checkpoints_total'), cp.stats.checkpoints);
+    assert.equal(sample(second, 'gmemd_wal_frames'), cp.stats.lastLogFrames);
+  } finally {
+    await app.close();
+    await cp.stop();
     store.close();
     tmp.cleanup();
   }

@@ -121,3 +121,26 @@ test('a restart due while the writer connection iterates a statement gives up, a
     tmp.cleanup();
   }
 });
+
+test('an idle WAL is restarted once, not on every report', async () => {
+  const tmp = tempDir();
+  const path = join(tmp.dir, 'c.db');
+  const store = Store.open(path);
+  const cp = startWalCheckpointer(store.ledger.sqlite, path, { everyMs: 5, restartFrames: 50 });
+  try {
+    writeEvents(store, 100);
+    await until('the WAL was restarted', () => cp.stats.restarts > 0);
+    const { restarts, checkpoints } = cp.stats;
+    // No writes: the WAL keeps its frames (it starts over at the next write), and twenty more
+    // reports say so; each would have been another RESTART and its two fsyncs.
+    await until('twenty more reports', () => cp.stats.checkpoints >= checkpoints + 20);
+    assert.equal(cp.stats.restarts, restarts);
+    // The next writes start the WAL over and grow it again: restarted again once it is due.
+    writeEvents(store, 100);
+    await until('restarted after the WAL grew again', () => cp.stats.restarts > restarts);
+  } finally {
+    await cp.stop();
+    store.close();
+    tmp.cleanup();
+  }
+});
