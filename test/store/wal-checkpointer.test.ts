@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { Store } from '../../src/store/store.js';
-import { startWalCheckpointer } from '../../src/store/wal-checkpointer.js';
+import { startWalCheckpointer, type WalCheckpointer } from '../../src/store/wal-checkpointer.js';
 import { tempDir } from '../support/tmp.js';
 
 const autoPages = (s: Store) => s.ledger.sqlite.pragma('wal_autocheckpoint', { simple: true });
@@ -19,6 +19,21 @@ const until = async (what: string, cond: () => boolean) => {
 function writeEvents(store: Store, n: number) {
   for (let i = 0; i < n; i++) {
     store.uow.run(() => store.chain.append({ action: 'vm.create', outcome: 'ok', actor: 'test', details: { i, pad: 'x'.repeat(2000) } }));
+  }
+}
+
+/** A ledger with a checkpointer that restarts the WAL from `restartFrames`; stopped and removed after `body`. */
+async function withRestarts(restartFrames: number, body: (c: { store: Store; path: string; cp: WalCheckpointer }) => Promise<void>) {
+  const tmp = tempDir();
+  const path = join(tmp.dir, 'c.db');
+  const store = Store.open(path);
+  const cp = startWalCheckpointer(store.ledger.sqlite, path, { everyMs: 5, restartFrames });
+  try {
+    await body({ store, path, cp });
+  } finally {
+    await cp.stop();
+    store.close();
+    tmp.cleanup();
   }
 }
 
@@ -67,80 +82,50 @@ test('a WAL the worker cannot shrink gives the writer its checkpoints back', asy
   }
 });
 
-test('under writes that never pause, the WAL starts over instead of growing', async () => {
-  const tmp = tempDir();
-  const path = join(tmp.dir, 'c.db');
-  const store = Store.open(path);
-  const restartFrames = 200;
-  const cp = startWalCheckpointer(store.ledger.sqlite, path, { everyMs: 5, restartFrames });
+const RESTART_AT = 200;
+test('under writes that never pause, the WAL starts over instead of growing', () => withRestarts(RESTART_AT, async ({ store, path, cp }) => {
   const page = store.ledger.sqlite.pragma('page_size', { simple: true }) as number;
-  try {
-    // 1,000 commits, one per turn of the event loop: a commit always lands while the worker
-    // copies, so SQLite alone never writes from the start of the WAL again; without the
-    // writer's RESTART the file grew by ~39 KB a commit (72 MB after 1,867 of them).
-    const commits = 1000;
-    let largest = 0;
-    for (let i = 0; i < commits; i++) {
-      writeEvents(store, 1);
-      largest = Math.max(largest, statSync(`${path}-wal`).size);
-      await turn();
-    }
-    // Well above the restart threshold, the backlog a restart may copy (256 frames) and what
-    // commits while one is due or refused; a third of what the commits wrote without restarts.
-    const bound = 12 * 2 ** 20;
-    assert.ok(cp.stats.restarts > 0, `the writer restarted the WAL (${cp.stats.checkpoints} checkpoints)`);
-    assert.ok(largest <= bound, `the WAL stayed within ${bound} bytes: largest ${largest}, after ${commits} commits (restart at ${restartFrames} frames of ${page} bytes)`);
-    const other = new Database(path, { readonly: true });
-    assert.equal((other.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n, commits, 'every commit is there');
-    other.close();
-  } finally {
-    await cp.stop();
-    store.close();
-    tmp.cleanup();
+  // 1,000 commits, one per turn of the event loop: a commit always lands while the worker
+  // copies, so SQLite alone never writes from the start of the WAL again; without the
+  // writer's RESTART the file grew by ~39 KB a commit (72 MB after 1,867 of them).
+  const commits = 1000;
+  let largest = 0;
+  for (let i = 0; i < commits; i++) {
+    writeEvents(store, 1);
+    largest = Math.max(largest, statSync(`${path}-wal`).size);
+    await turn();
   }
-});
+  // Well above the restart threshold, the backlog a restart may copy (256 frames) and what
+  // commits while one is due or refused; a third of what the commits wrote without restarts.
+  const bound = 12 * 2 ** 20;
+  assert.ok(cp.stats.restarts > 0, `the writer restarted the WAL (${cp.stats.checkpoints} checkpoints)`);
+  assert.ok(largest <= bound, `the WAL stayed within ${bound} bytes: largest ${largest}, after ${commits} commits (restart at ${RESTART_AT} frames of ${page} bytes)`);
+  const other = new Database(path, { readonly: true });
+  assert.equal((other.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n, commits, 'every commit is there');
+  other.close();
+}));
 
-test('a restart due while the writer connection iterates a statement gives up, and comes back', async () => {
-  const tmp = tempDir();
-  const path = join(tmp.dir, 'c.db');
-  const store = Store.open(path);
-  const cp = startWalCheckpointer(store.ledger.sqlite, path, { everyMs: 5, restartFrames: 50 });
-  try {
-    writeEvents(store, 100);
-    // An unfinished iterator keeps the connection busy: better-sqlite3 refuses every other
-    // statement on it, the checkpoint included (an uncaught throw would end this process).
-    const open = store.ledger.sqlite.prepare('SELECT seq FROM events').iterate();
-    open.next();
-    await until('a restart fell due and was refused', () => cp.stats.restartsRefused > 0);
-    open.return?.();
-    await until('the next report restarted the WAL', () => cp.stats.restarts > 0);
-    assert.equal(store.ledger.sqlite.pragma('busy_timeout', { simple: true }), 5000, 'busy_timeout is back to the ledger\'s');
-  } finally {
-    await cp.stop();
-    store.close();
-    tmp.cleanup();
-  }
-});
+test('a restart due while the writer connection iterates a statement gives up, and comes back', () => withRestarts(50, async ({ store, cp }) => {
+  writeEvents(store, 100);
+  // An unfinished iterator keeps the connection busy: better-sqlite3 refuses every other
+  // statement on it, the checkpoint included (an uncaught throw would end this process).
+  const open = store.ledger.sqlite.prepare('SELECT seq FROM events').iterate();
+  open.next();
+  await until('a restart fell due and was refused', () => cp.stats.restartsRefused > 0);
+  open.return?.();
+  await until('the next report restarted the WAL', () => cp.stats.restarts > 0);
+  assert.equal(store.ledger.sqlite.pragma('busy_timeout', { simple: true }), 5000, 'busy_timeout is back to the ledger\'s');
+}));
 
-test('an idle WAL is restarted once, not on every report', async () => {
-  const tmp = tempDir();
-  const path = join(tmp.dir, 'c.db');
-  const store = Store.open(path);
-  const cp = startWalCheckpointer(store.ledger.sqlite, path, { everyMs: 5, restartFrames: 50 });
-  try {
-    writeEvents(store, 100);
-    await until('the WAL was restarted', () => cp.stats.restarts > 0);
-    const { restarts, checkpoints } = cp.stats;
-    // No writes: the WAL keeps its frames (it starts over at the next write), and twenty more
-    // reports say so; each would have been another RESTART and its two fsyncs.
-    await until('twenty more reports', () => cp.stats.checkpoints >= checkpoints + 20);
-    assert.equal(cp.stats.restarts, restarts);
-    // The next writes start the WAL over and grow it again: restarted again once it is due.
-    writeEvents(store, 100);
-    await until('restarted after the WAL grew again', () => cp.stats.restarts > restarts);
-  } finally {
-    await cp.stop();
-    store.close();
-    tmp.cleanup();
-  }
-});
+test('an idle WAL is restarted once, not on every report', () => withRestarts(50, async ({ store, cp }) => {
+  writeEvents(store, 100);
+  await until('the WAL was restarted', () => cp.stats.restarts > 0);
+  const { restarts, checkpoints } = cp.stats;
+  // No writes: the WAL keeps its frames (it starts over at the next write), and twenty more
+  // reports say so; each would have been another RESTART and its two fsyncs.
+  await until('twenty more reports', () => cp.stats.checkpoints >= checkpoints + 20);
+  assert.equal(cp.stats.restarts, restarts);
+  // The next writes start the WAL over and grow it again: restarted again once it is due.
+  writeEvents(store, 100);
+  await until('restarted after the WAL grew again', () => cp.stats.restarts > restarts);
+}));
