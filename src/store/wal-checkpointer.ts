@@ -97,6 +97,12 @@ export function startWalCheckpointer(sqlite: Database.Database, path: string,
       if (timeout !== undefined) sqlite.pragma(`busy_timeout = ${timeout}`);
     }
   };
+  // The writer's own checkpoint on or off. A connection busy iterating a statement refuses
+  // the pragma (better-sqlite3 throws), and a throw here would be uncaught: the switch waits
+  // for the next report, or for the worker's exit, instead.
+  const autoCheckpoint = (pages: number): boolean => {
+    try { sqlite.pragma(`wal_autocheckpoint = ${pages}`); return true; } catch { return false; }
+  };
   sqlite.pragma('wal_autocheckpoint = 0');
   worker.on('message', (m: { log?: number; checkpointed?: number; error?: string }) => {
     if (m.log === undefined || !sqlite.open) return;
@@ -105,12 +111,9 @@ export function startWalCheckpointer(sqlite: Database.Database, path: string,
     // Frames the checkpoint could not copy yet: the part of the WAL that keeps it growing.
     const backlog = m.log - (m.checkpointed ?? 0);
     if (!fallback && backlog > maxFrames) {
-      fallback = true;
-      stats.fallbacks += 1;
-      sqlite.pragma(`wal_autocheckpoint = ${AUTO_PAGES}`);
+      if (autoCheckpoint(AUTO_PAGES)) { fallback = true; stats.fallbacks += 1; }
     } else if (fallback && backlog === 0) {
-      fallback = false;
-      sqlite.pragma('wal_autocheckpoint = 0');
+      if (autoCheckpoint(0)) fallback = false;
     }
     if (!restartDue && m.log >= restartFrames && m.log !== restartedAt && backlog <= RESTART_BACKLOG) {
       restartDue = true;
@@ -118,7 +121,7 @@ export function startWalCheckpointer(sqlite: Database.Database, path: string,
     }
   });
   // If the worker dies, the writer checkpoints for itself again.
-  const restore = () => { if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${AUTO_PAGES}`); };
+  const restore = () => { if (sqlite.open) autoCheckpoint(AUTO_PAGES); };
   worker.on('error', restore);
   const exited = new Promise<void>((resolve) => worker.once('exit', () => { restore(); resolve(); }));
   return {

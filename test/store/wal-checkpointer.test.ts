@@ -58,29 +58,34 @@ test('the worker checkpoints what the writer commits; the writer does not', asyn
   }
 });
 
-test('a WAL the worker cannot shrink gives the writer its checkpoints back', async () => {
+/** A ledger whose WAL a reader's snapshot pins (no checkpoint can pass its frames), with a
+ *  checkpointer whose fallback falls due past 50 frames. */
+async function withPinnedWal(everyMs: number, body: (c: { store: Store; reader: Database.Database; cp: WalCheckpointer }) => Promise<void>) {
   const tmp = tempDir();
   const path = join(tmp.dir, 'c.db');
   const store = Store.open(path);
-  // A reader holding a snapshot pins the WAL: no checkpoint can pass its frames.
   const reader = new Database(path, { readonly: true });
   reader.exec('BEGIN');
   reader.prepare('SELECT count(*) FROM events').get();
-  const cp = startWalCheckpointer(store.ledger.sqlite, path, { everyMs: 20, maxFrames: 50 });
+  const cp = startWalCheckpointer(store.ledger.sqlite, path, { everyMs, maxFrames: 50 });
   try {
-    writeEvents(store, 100);
-    await until('the fallback switched on', () => cp.stats.fallbacks === 1);
-    assert.equal(autoPages(store), 1000);
-    reader.exec('COMMIT');
-    writeEvents(store, 1);
-    await until('the WAL shrank and the worker took over again', () => autoPages(store) === 0);
+    await body({ store, reader, cp });
   } finally {
     reader.close();
     await cp.stop();
     store.close();
     tmp.cleanup();
   }
-});
+}
+
+test('a WAL the worker cannot shrink gives the writer its checkpoints back', () => withPinnedWal(20, async ({ store, reader, cp }) => {
+  writeEvents(store, 100);
+  await until('the fallback switched on', () => cp.stats.fallbacks === 1);
+  assert.equal(autoPages(store), 1000);
+  reader.exec('COMMIT');
+  writeEvents(store, 1);
+  await until('the WAL shrank and the worker took over again', () => autoPages(store) === 0);
+}));
 
 const RESTART_AT = 200;
 test('under writes that never pause, the WAL starts over instead of growing', () => withRestarts(RESTART_AT, async ({ store, path, cp }) => {
@@ -128,4 +133,18 @@ test('an idle WAL is restarted once, not on every report', () => withRestarts(50
   // The next writes start the WAL over and grow it again: restarted again once it is due.
   writeEvents(store, 100);
   await until('restarted after the WAL grew again', () => cp.stats.restarts > restarts);
+}));
+
+test('a fallback due while the writer connection iterates a statement waits for the next report', () => withPinnedWal(5, async ({ store, cp }) => {
+  writeEvents(store, 100);
+  // Reports arrive while the connection is busy: the pragma is refused there (an uncaught
+  // throw would end this process), and no fallback is counted that did not happen.
+  const open = store.ledger.sqlite.prepare('SELECT seq FROM events').iterate();
+  open.next();
+  const seen = cp.stats.checkpoints;
+  await until('reports while busy', () => cp.stats.checkpoints >= seen + 5);
+  assert.equal(cp.stats.fallbacks, 0);
+  open.return?.();
+  await until('the fallback switched on at a later report', () => cp.stats.fallbacks === 1);
+  assert.equal(autoPages(store), 1000);
 }));
