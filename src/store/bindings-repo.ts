@@ -42,7 +42,7 @@ export class BindingsRepo {
 
   /**
    * Bindings whose memslot the kernel already holds but whose record waits for its batch
-   * (group commit). Decisions read them with the recorded ones (claimedBy*), so two binds in
+   * (group commit). Decisions read them with the recorded ones (claimed*, slotsOf), so two binds in
    * one batch never pick one slot or overlapping ranges; reads served to clients do not.
    */
   private readonly claims = new Map<string, BindingRow>();

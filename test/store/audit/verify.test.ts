@@ -54,6 +54,8 @@ describe('audit verify', () => {
   let n = 0;
   /** A fresh copy of the base ledger for one tampering case. */
   const copy = (): string => { const p = join(tmp.dir, `case-${n++}.db`); copyFileSync(base, p); return p; };
+  /** Verifies a copy of the base ledger after `sqlText` ran on it. */
+  const verifyTampered = (sqlText: string) => { const p = copy(); tamper(p, sqlText); return verifyFile(p); };
 
   before(() => buildLedger(base));
   after(() => tmp.cleanup());
@@ -86,9 +88,7 @@ describe('audit verify', () => {
   ];
   for (const [column, set] of columns) {
     test(`an edit of ${column} is found at that event`, async () => {
-      const p = copy();
-      tamper(p, `UPDATE events SET ${set} WHERE seq = 6`);
-      const r = await verifyFile(p);
+      const r = await verifyTampered(`UPDATE events SET ${set} WHERE seq = 6`);
       assert.equal(r.ok, false);
       assert.equal(!r.ok && r.firstBadSeq, 6);
       assert.equal(r.events, 5);
@@ -96,47 +96,35 @@ describe('audit verify', () => {
   }
 
   test('an edit of seq (moving an event past the end) is a gap at its old seq', async () => {
-    const p = copy();
-    tamper(p, 'UPDATE events SET seq = 100 WHERE seq = 6');
-    const r = await verifyFile(p);
+    const r = await verifyTampered('UPDATE events SET seq = 100 WHERE seq = 6');
     assert.deepEqual([r.ok, !r.ok && r.firstBadSeq, !r.ok && r.reason], [false, 6, 'seq_gap']);
   });
 
   test('a deleted row in the middle is a gap at its seq', async () => {
-    const p = copy();
-    tamper(p, 'DELETE FROM events WHERE seq = 7');
-    const r = await verifyFile(p);
+    const r = await verifyTampered('DELETE FROM events WHERE seq = 7');
     assert.deepEqual([r.ok, !r.ok && r.firstBadSeq, !r.ok && r.reason, r.events], [false, 7, 'seq_gap', 6]);
   });
 
   test('a deleted first row is found at seq 1', async () => {
-    const p = copy();
-    tamper(p, 'DELETE FROM events WHERE seq = 1');
-    const r = await verifyFile(p);
+    const r = await verifyTampered('DELETE FROM events WHERE seq = 1');
     assert.deepEqual([r.ok, !r.ok && r.firstBadSeq], [false, 1]);
   });
 
   test('two rows with their seq values swapped are found at the lower seq', async () => {
-    const p = copy();
-    tamper(p, 'UPDATE events SET seq = -4 WHERE seq = 4; UPDATE events SET seq = 4 WHERE seq = 8; UPDATE events SET seq = 8 WHERE seq = -4;');
-    const r = await verifyFile(p);
+    const r = await verifyTampered('UPDATE events SET seq = -4 WHERE seq = 4; UPDATE events SET seq = 4 WHERE seq = 8; UPDATE events SET seq = 8 WHERE seq = -4;');
     assert.deepEqual([r.ok, !r.ok && r.firstBadSeq], [false, 4]);
   });
 
   test('two rows with their contents swapped (seq kept) are found at the lower seq', async () => {
-    const p = copy();
     const cols = 'time, actor, action, outcome, request_id, vm_id, inode_id, file_id, binding_id, migration_id, error_code, errno, operation, details, prev_hash, hash';
-    tamper(p, `CREATE TEMP TABLE t AS SELECT * FROM events WHERE seq IN (9, 10);
+    const r = await verifyTampered(`CREATE TEMP TABLE t AS SELECT * FROM events WHERE seq IN (9, 10);
       UPDATE events SET (${cols}) = (SELECT ${cols} FROM t WHERE t.seq = 10) WHERE seq = 9;
       UPDATE events SET (${cols}) = (SELECT ${cols} FROM t WHERE t.seq = 9) WHERE seq = 10;`);
-    const r = await verifyFile(p);
     assert.deepEqual([r.ok, !r.ok && r.firstBadSeq, !r.ok && r.reason], [false, 9, 'prev_hash_mismatch']);
   });
 
   test('a row the driver cannot read (integer beyond 2^53) is a break at its seq', async () => {
-    const p = copy();
-    tamper(p, 'UPDATE events SET time = 9007199254740993 WHERE seq = 3');
-    const r = await verifyFile(p);
+    const r = await verifyTampered('UPDATE events SET time = 9007199254740993 WHERE seq = 3');
     assert.deepEqual([r.ok, !r.ok && r.firstBadSeq], [false, 3]);
   });
 
