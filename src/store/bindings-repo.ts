@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { getTableName } from 'drizzle-orm';
 import type { Db } from './database.js';
-import { bindings } from './schema.js';
+import { bindings, vmBindingTotals } from './schema.js';
 import type { BindingRow, BindingState } from './rows.js';
 import type { SlotTable } from '../domain/slots.js';
 import { toPage, type Page } from './pagination.js';
@@ -31,9 +31,10 @@ export class BindingsRepo {
     this.write = new RowWriter(clientOf(db), bindings);
     this.lost = new StateMarker(clientOf(db), bindings, ['active']);
     const table = getTableName(bindings);
-    // The count and the slot lookup are answered from bindings_active_slot_uq alone (vm_id, slot where active).
-    this.activeCount = clientOf(db).prepare<[string], number>(`SELECT count(*) FROM "${table}"
-      WHERE "${bindings.vmId.name}" = ? AND "state" = 'active'`).pluck();
+    // One row, kept by triggers (migration 0009); a VM without one has never had an active binding.
+    this.activeCount = clientOf(db).prepare<[string], number>(`SELECT "${vmBindingTotals.bindingsActive.name}"
+      FROM "${getTableName(vmBindingTotals)}" WHERE "${vmBindingTotals.vmId.name}" = ?`).pluck();
+    // The slot lookup is answered from bindings_active_slot_uq alone (vm_id, slot where active).
     this.slotActive = clientOf(db).prepare<[string, number], number>(`SELECT 1 FROM "${table}"
       WHERE "${bindings.vmId.name}" = ? AND "state" = 'active' AND "slot" = ?`).pluck();
     this.slotOf = clientOf(db).prepare<[string], { vmId: string; slot: number }>(`SELECT "${bindings.vmId.name}" AS vmId, "slot"
@@ -61,10 +62,10 @@ export class BindingsRepo {
 
   /**
    * The slots of the VM's active and claimed bindings (what a new binding may not take),
-   * without listing them: a count (a binding both recorded and still claimed counts twice,
-   * as the list did), a lookup of one slot on bindings_active_slot_uq, and the lowest free
-   * one, searched from the VM's hint. Listing them cost 120-150 µs a bind at 1,000 bindings
-   * in a VM, and a VM may hold 32,763.
+   * without listing them: a count (the VM's row of vm_binding_totals plus its claims; a binding
+   * both recorded and still claimed counts twice, as the list did), a lookup of one slot on
+   * bindings_active_slot_uq, and the lowest free one, searched from the VM's hint. Listing
+   * them cost 120-150 µs a bind at 1,000 bindings in a VM, and a VM may hold 32,763.
    */
   slotsOf(vmId: string): SlotTable {
     const claimed = new Set<number>();
@@ -72,7 +73,7 @@ export class BindingsRepo {
     for (const b of this.claims.values()) if (b.vmId === vmId) { claimed.add(b.slot); claims++; }
     const has = (slot: number) => claimed.has(slot) || this.slotActive.get(vmId, slot) !== undefined;
     return {
-      count: this.activeCount.get(vmId)! + claims,
+      count: (this.activeCount.get(vmId) ?? 0) + claims,
       has,
       lowestFree: (limit) => {
         let s = this.lowestFreeHint.get(vmId) ?? 0;

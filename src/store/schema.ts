@@ -93,6 +93,12 @@ export const bindings = sqliteTable('bindings', {
   index('bindings_gmem_offset_idx').on(t.inodeId, t.offset).where(sql`state = 'active' and kind = 'gmem'`),
 ]);
 
+/** Per VM, its active bindings (each holds a memslot), for the binding quota; kept by triggers (migration 0009). */
+export const vmBindingTotals = sqliteTable('vm_binding_totals', {
+  vmId: text('vm_id').primaryKey(),
+  bindingsActive: integer('bindings_active').notNull(),
+});
+
 export const migrations = sqliteTable('migrations', {
   id: text('id').primaryKey(),
   sourceVmId: text('source_vm_id').notNull().references(() => vms.id),

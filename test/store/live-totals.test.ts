@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import Database from 'better-sqlite3';
 import { Store } from '../../src/store/store.js';
 import { INODE_STATES, VM_STATES } from '../../src/domain/vocabulary.js';
+import { ledgerBefore } from '../support/migrated-before.js';
 import { tempDir } from '../support/tmp.js';
 
 const recount = (db: Database.Database) => db.prepare(`SELECT
@@ -63,22 +64,10 @@ test('live_totals equals a count of the rows after any sequence of writes', () =
   }), { numRuns: 60 });
 });
 
-test('a ledger from before live_totals is seeded from its rows when it is migrated', async () => {
-  const { cpSync, readFileSync, writeFileSync } = await import('node:fs');
-  const { drizzle } = await import('drizzle-orm/better-sqlite3');
-  const { migrate } = await import('drizzle-orm/better-sqlite3/migrator');
+test('a ledger from before live_totals is seeded from its rows when it is migrated', () => {
   const tmp = tempDir();
   try {
-    // The migrations as they were before 0006: the journal cut there.
-    const old = join(tmp.dir, 'migrations');
-    cpSync(new URL('../../migrations', import.meta.url), old, { recursive: true });
-    const journal = JSON.parse(readFileSync(join(old, 'meta/_journal.json'), 'utf8')) as { entries: { tag: string }[] };
-    const cut = journal.entries.findIndex((e) => e.tag === '0006_live_totals');
-    assert.ok(cut > 0, 'migration 0006_live_totals is in the journal');
-    writeFileSync(join(old, 'meta/_journal.json'), JSON.stringify({ ...journal, entries: journal.entries.slice(0, cut) }));
-    const path = join(tmp.dir, 'l.db');
-    const db = new Database(path);
-    migrate(drizzle(db), { migrationsFolder: old });
+    const { db, path } = ledgerBefore(tmp.dir, '0006_live_totals');
     db.exec(`INSERT INTO vms (id, name, labels, vm_type, state, created_at) VALUES ('vm_a', 'a', '{}', 0, 'active', 1), ('vm_b', 'b', '{}', 0, 'destroyed', 1);
       INSERT INTO inodes (id, size, shareable, kernel_inode, origin_vm_id, owner_vm_id, labels, state, created_at) VALUES
         ('ino_a', 8192, 1, 1, 'vm_a', 'vm_a', '{}', 'live', 1), ('ino_b', 4096, 1, 2, 'vm_a', 'vm_a', '{}', 'live', 1), ('ino_c', 65536, 1, 3, 'vm_a', 'vm_a', '{}', 'released', 1)`);

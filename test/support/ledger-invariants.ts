@@ -34,6 +34,9 @@ const RULES: [string, string][] = [
       OR t.inodes_live <> (SELECT count(*) FROM inodes WHERE state = 'live')
       OR t.inode_bytes_live <> (SELECT coalesce(sum(size), 0) FROM inodes WHERE state = 'live'))
       UNION ALL SELECT 'live_totals row missing' WHERE NOT EXISTS (SELECT 1 FROM live_totals WHERE id = 1)`],
+  ['vm_binding_totals differs from a count of the rows', `SELECT v.id FROM vms v
+      WHERE coalesce((SELECT t.bindings_active FROM vm_binding_totals t WHERE t.vm_id = v.id), 0)
+        <> (SELECT count(*) FROM bindings b WHERE b.vm_id = v.id AND b.state = 'active')`],
   ['ended object without an end time', `SELECT id FROM vms WHERE state <> 'active' AND ended_at IS NULL
       UNION ALL SELECT id FROM inodes WHERE state <> 'live' AND ended_at IS NULL
       UNION ALL SELECT id FROM files WHERE state IN ('closed','lost') AND ended_at IS NULL
