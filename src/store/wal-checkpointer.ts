@@ -120,8 +120,12 @@ export function startWalCheckpointer(sqlite: Database.Database, path: string,
       setImmediate(restart);
     }
   });
-  // If the worker dies, the writer checkpoints for itself again.
-  const restore = () => { if (sqlite.open) autoCheckpoint(AUTO_PAGES); };
+  // If the worker dies (or is stopped), the writer checkpoints for itself again. A connection
+  // busy iterating refuses the switch, and with no worker left no report would bring it back:
+  // without a retry its WAL would grow without bound.
+  const restore = () => {
+    if (sqlite.open && !autoCheckpoint(AUTO_PAGES)) setTimeout(restore, everyMs).unref();
+  };
   worker.on('error', restore);
   const exited = new Promise<void>((resolve) => worker.once('exit', () => { restore(); resolve(); }));
   return {

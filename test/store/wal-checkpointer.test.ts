@@ -148,3 +148,14 @@ test('a fallback due while the writer connection iterates a statement waits for 
   await until('the fallback switched on at a later report', () => cp.stats.fallbacks === 1);
   assert.equal(autoPages(store), 1000);
 }));
+
+// A second stop(), withRestarts' own, finds the worker gone and returns.
+test('a worker that exits while the writer connection iterates a statement still gives the writer its checkpoints back', () => withRestarts(4000, async ({ store, cp }) => {
+  writeEvents(store, 20);
+  // Busy when the worker's exit is handled: the switch back is refused there.
+  const open = store.ledger.sqlite.prepare('SELECT seq FROM events').iterate();
+  open.next();
+  await cp.stop();
+  open.return?.();
+  await until('the writer checkpoints for itself again', () => autoPages(store) === 1000);
+}));
