@@ -6,7 +6,7 @@ import { checkInodeSize } from '../domain/ranges.js';
 import { checkInodeQuota } from '../domain/quotas.js';
 import { OWNER_PERMISSIONS } from '../domain/permissions.js';
 import { GMEM_FLAGS_SHAREABLE, MAP, PROT } from '../kvm/uapi.js';
-import { kok } from '../kvm/kernel-error.js';
+import { kok, type KResult } from '../kvm/kernel-error.js';
 import { newId } from '../store/ids.js';
 import type { FileRow, InodeRow } from '../store/rows.js';
 import type { Caller, ServiceContext } from './context.js';
@@ -40,13 +40,16 @@ export function createInode(ctx: ServiceContext, caller: Caller, input: CreateIn
       const bytes = BigInt(input.size);
       let gmemFd = -1;
       let mapping: bigint | undefined;
+      const mapped = (r: KResult<bigint>) => { if (r.ok) mapping = r.value; return r; };
       return ok({
         details: { size: input.size, shareable },
         steps: [
           { id: 'gmem', run: () => { const r = kvm.createGuestMemfd(vmFd, bytes, shareable ? GMEM_FLAGS_SHAREABLE : 0n); if (r.ok) gmemFd = r.value; return r; },
             undo: () => kvm.close(gmemFd) },
           { id: 'fstat', effect: false, run: () => kvm.fstat(gmemFd) },
-          ...(shareable ? [{ id: 'mmap', run: () => { const r = kvm.mmap(gmemFd, bytes, PROT.READ | PROT.WRITE, MAP.SHARED, 0n); if (r.ok) mapping = r.value; return r; },
+          ...(shareable ? [{ id: 'mmap', run: () => mapped(kvm.mmap(gmemFd, bytes, PROT.READ | PROT.WRITE, MAP.SHARED, 0n)),
+            // Off the event loop when served: a VM create elsewhere can hold the mmap lock for milliseconds (kvm-host.ts).
+            start: () => kvm.mmapAsync(gmemFd, bytes, PROT.READ | PROT.WRITE, MAP.SHARED, 0n).then(mapped),
             undo: () => kvm.munmap(mapping!, bytes) }] : []),
           { id: 'register', run: () => {
             registry.setGmem(inodeId, { fd: gmemFd, kernelOriginVmId: vm.value.id, size: input.size,

@@ -13,6 +13,7 @@ import { LOOPS, LOOP_LABELS, runLoops, type LoopName, type LoopRun } from './kvm
 import { fmtInt, fmtRatio, median, table } from './stats.js';
 
 const C_SOURCE = fileURLToPath(new URL('./kvm-rates.c', import.meta.url));
+const MMAP_LOCK_SOURCE = fileURLToPath(new URL('./mmap-lock.c', import.meta.url));
 
 export interface LoopStats { medianOps: number; minOps: number; maxOps: number; fails: number }
 type PerLoop = Record<LoopName, LoopStats>;
@@ -23,6 +24,8 @@ export interface KvmReport {
   compile: { ok: boolean; detail: string };
   native: { ran: true; c: PerLoop; node: PerLoop; ratio: Record<LoopName, number> } | { ran: false; skipped: string };
   simulated: PerLoop;
+  /** test/bench/mmap-lock.c: an mmap while another thread creates VMs (native only). */
+  mmapLock: { mappings: number; vmCreates: boolean; meanUs: number; worstUs: number }[] | { skipped: string };
 }
 
 const opsOf = (r: LoopRun) => r.n / r.seconds;
@@ -37,11 +40,11 @@ function summarize(rounds: Record<LoopName, LoopRun>[]): PerLoop {
   return out;
 }
 
-function compileC(dir: string): { ok: boolean; detail: string; bin: string } {
-  const bin = join(dir, 'kvm-rates');
+function compileC(dir: string, source = C_SOURCE, name = 'kvm-rates', extra: string[] = []): { ok: boolean; detail: string; bin: string } {
+  const bin = join(dir, name);
   try {
-    execFileSync('gcc', ['-O2', '-Wall', '-Werror', '-o', bin, C_SOURCE], { stdio: ['ignore', 'pipe', 'pipe'] });
-    return { ok: true, detail: 'gcc -O2 test/bench/kvm-rates.c', bin };
+    execFileSync('gcc', ['-O2', '-Wall', '-Werror', ...extra, '-o', bin, source], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return { ok: true, detail: `gcc -O2 test/bench/${name}.c`, bin };
   } catch (e) {
     const err = e as { stderr?: Buffer; message: string };
     return { ok: false, detail: (err.stderr?.toString() || err.message).trim(), bin };
@@ -89,6 +92,7 @@ export function benchKvm(opts: { iterations: number; rounds: number; tmpDir: str
     const ratio = Object.fromEntries(LOOPS.map((l) => [l, ns[l].medianOps / cs[l].medianOps])) as Record<LoopName, number>;
     native = { ran: true, c: cs, node: ns, ratio };
   }
+  const mmapLock = native.ran ? runMmapLock(opts.tmpDir) : { skipped: native.skipped };
   const sim = createSimulatedHost();
   runLoops(sim, Math.min(n, 2000));
   const simulated = summarize(Array.from({ length: rounds }, () => {
@@ -97,7 +101,18 @@ export function benchKvm(opts: { iterations: number; rounds: number; tmpDir: str
     sim.inspect();
     return runLoops(sim, n);
   }));
-  return { iterations: n, rounds, compile: { ok: compiled.ok, detail: compiled.detail }, native, simulated };
+  return { iterations: n, rounds, compile: { ok: compiled.ok, detail: compiled.detail }, native, simulated, mmapLock };
+}
+
+function runMmapLock(dir: string): KvmReport['mmapLock'] {
+  const c = compileC(dir, MMAP_LOCK_SOURCE, 'mmap-lock', ['-pthread']);
+  if (!c.ok) return { skipped: `did not compile: ${c.detail}` };
+  const r = spawnSync(c.bin, [], { encoding: 'utf8' });
+  if (r.status !== 0) return { skipped: `exited ${r.status ?? r.signal}: ${r.stderr.trim()}` };
+  return r.stdout.trim().split('\n').map((l) => {
+    const [mappings, vm, mean, worst] = l.split(' ').map(Number);
+    return { mappings: mappings!, vmCreates: vm === 1, meanUs: mean!, worstUs: worst! };
+  });
 }
 
 const range = (s: LoopStats) => `${fmtInt(s.medianOps)} [${fmtInt(s.minOps)}–${fmtInt(s.maxOps)}]`;
@@ -114,6 +129,12 @@ export function printKvm(r: KvmReport): void {
     console.log('   native backend (koffi, through NativeKvmHost) vs C, alternating rounds:');
     console.log(indent(table(['loop', 'C ops/s', 'Node+koffi ops/s', 'Node/C'],
       LOOPS.map((l) => [LOOP_LABELS[l], range(c[l]) + failNote(c[l]), range(node[l]) + failNote(node[l]), fmtRatio(ratio[l])]))));
+  }
+  if ('skipped' in r.mmapLock) console.log(`   mmap beside VM creates (C): skipped: ${r.mmapLock.skipped}`);
+  else {
+    console.log('   mmap of 64 KiB while another thread creates VMs (C, test/bench/mmap-lock.c): why gmemd maps inodes off the event loop');
+    console.log(indent(table(['other mappings', 'VM creates meanwhile', 'mean µs', 'worst µs'],
+      r.mmapLock.map((m) => [fmtInt(m.mappings), m.vmCreates ? 'yes' : 'no', m.meanUs.toFixed(1), fmtInt(m.worstUs)]))));
   }
   console.log('   SIMULATOR (in-process model of the kernel; a cost reference, NOT a kernel number):');
   console.log(indent(table(['loop', 'simulator ops/s', 'µs/op'],

@@ -1,4 +1,4 @@
-// The kernel calls gmemd issues off the event loop (KVM_CREATE_VM, KVM_SET_USER_MEMORY_REGION2)
+// The kernel calls gmemd issues off the event loop (KVM_CREATE_VM, KVM_SET_USER_MEMORY_REGION2, mmap)
 // on both backends: each answers exactly as its synchronous form does, errno included, while
 // other calls (and other failures) run on the main thread at the same time.
 import { test } from 'node:test';
@@ -63,5 +63,23 @@ describeBackends('kernel calls off the event loop', (kind) => {
       deleted.forEach((r) => ok(r));
       for (const s of slots) assert.equal(ok(memslotExists(kvm, v.vm, s)), s % 2 === 1, `slot ${s} after deleting the even ones`);
     } finally { v.close(); }
+  });
+
+  test('mmapAsync gives a tracked mapping, as mmap does, and its own errno', async () => {
+    const kvm = openHost(kind);
+    const vm = ok(kvm.createVm(0));
+    const gmem = ok(kvm.createGuestMemfd(vm, 2n * MiB, GMEM_FLAGS_SHAREABLE));
+    try {
+      const [a, b] = await Promise.all([kvm.mmapAsync(gmem, 2n * MiB, RW, MAP.SHARED, 0n), kvm.mmapAsync(gmem, MiB, RW, MAP.SHARED, MiB)]);
+      const addr = ok(a), upper = ok(b);
+      // Host access goes only through tracked mappings: both were tracked when they landed.
+      ok(kvm.writeMemory(addr + MiB, Buffer.from('through the first')));
+      assert.equal(ok(kvm.readMemory(upper, 17)).toString(), 'through the first', 'two mappings of one inode see the same page');
+      fails(await kvm.mmapAsync(1_000_000, 2n * MiB, RW, MAP.SHARED, 0n), 'mmap', 'EBADF');
+      ok(kvm.munmap(upper, MiB));
+      ok(kvm.munmap(addr, 2n * MiB));
+      fails(kvm.readMemory(addr, 1), 'memory', 'EFAULT');
+      fails(kvm.readMemory(upper, 1), 'memory', 'EFAULT');
+    } finally { kvm.close(gmem); kvm.close(vm); }
   });
 });

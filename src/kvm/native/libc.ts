@@ -83,21 +83,21 @@ let inFlight = 0;
 const waiting: (() => void)[] = [];
 
 /**
- * ioctl(fd, request, arg) on one of koffi's worker threads. koffi saves the worker's errno
- * after the call and restores it around the completion callback, so errno() read first
- * thing there is this call's. `arg` must not be reused until the promise settles.
+ * fn(...args) on one of koffi's worker threads, with the errno of that call: koffi saves the
+ * worker's errno after the call and restores it around the completion callback, so errno()
+ * read first thing there is this call's (meaningful only if the call failed). Arguments
+ * that point into memory must not be reused until the promise settles.
  */
-export async function ioctlAsync(fd: number, request: number, arg: Buffer | number): Promise<{ ret: number; errno: number }> {
+async function callOffLoop<R>(fn: ReturnType<typeof lib.func>, args: unknown[]): Promise<{ ret: R; errno: number }> {
   // A finishing call hands its slot straight to the next waiter, so the count never overshoots.
   if (inFlight >= RESIDENT_POOLS) await new Promise<void>((go) => waiting.push(go));
   else inFlight += 1;
-  const fn = typeof arg === 'number' ? fns.ioctlInt : fns.ioctlPtr;
   try {
     return await new Promise((resolve, reject) => {
-      fn.async(fd, request, arg, (e: unknown, ret: number) => {
+      fn.async(...args, (e: unknown, ret: R) => {
         const n = errno();
         if (e) reject(e);
-        else resolve({ ret, errno: ret < 0 ? n : 0 });
+        else resolve({ ret, errno: n });
       });
     });
   } finally {
@@ -105,6 +105,24 @@ export async function ioctlAsync(fd: number, request: number, arg: Buffer | numb
     if (next) next();
     else inFlight -= 1;
   }
+}
+
+/** ioctl(fd, request, arg) off the event loop; errno is 0 unless it failed. */
+export async function ioctlAsync(fd: number, request: number, arg: Buffer | number): Promise<{ ret: number; errno: number }> {
+  const { ret, errno: n } = await callOffLoop<number>(typeof arg === 'number' ? fns.ioctlInt : fns.ioctlPtr, [fd, request, arg]);
+  return { ret, errno: ret < 0 ? n : 0 };
+}
+
+/**
+ * mmap(NULL, length, prot, flags, fd, offset) off the event loop. mmap takes the process's
+ * mmap lock for writing, and KVM_CREATE_VM holds it while it registers the VM's MMU notifier,
+ * which walks every mapping of the process: with 10,000 mapped inodes a VM create on another
+ * thread made a plain mmap wait 393 µs on average and up to 14 ms (test/bench/mmap-lock.c).
+ * errno is 0 unless it returned MAP_FAILED.
+ */
+export async function mmapAsync(length: bigint, prot: number, flags: number, fd: number, offset: bigint): Promise<{ addr: bigint; errno: number }> {
+  const { ret, errno: n } = await callOffLoop<bigint>(fns.mmap, [null, u64(length), prot, flags, fd, i64(offset)]);
+  return { addr: ret, errno: ret === MAP_FAILED ? n : 0 };
 }
 
 /** A Buffer over native memory, no copy: valid only while the mapping exists. */

@@ -12,7 +12,7 @@ import { GuestProbe } from './guest-probe.js';
 import { MappingTable } from './mapping-table.js';
 import { classifyFdTarget, parseFdinfoIno, parseMaps } from '../procfs.js';
 import {
-  MAP_FAILED, StructBuf, decodeStat, encodeCreateGuestMemfd, encodeRegion2, errno, ioctlAsync, nativeView, sys,
+  MAP_FAILED, StructBuf, decodeStat, encodeCreateGuestMemfd, encodeRegion2, errno, ioctlAsync, mmapAsync, nativeView, sys,
 } from './libc.js';
 
 const roundUp = (n: bigint) => (n + PAGE_SIZE - 1n) / PAGE_SIZE * PAGE_SIZE;
@@ -92,6 +92,18 @@ export class NativeKvmHost implements KvmHost {
   mmap(fd: number, length: bigint, prot: number, flags: number, offset: bigint): KResult<bigint> {
     const addr = sys.mmap(length, prot, flags, fd, offset);
     if (addr === MAP_FAILED) return kfail('mmap', errno());
+    return this.mapped(addr, fd, length, prot, flags, offset);
+  }
+
+  async mmapAsync(fd: number, length: bigint, prot: number, flags: number, offset: bigint): Promise<KResult<bigint>> {
+    const r = await mmapAsync(length, prot, flags, fd, offset);
+    // Tracked once it has landed, on the event loop, as the synchronous form does: the
+    // caller holds the fd open until then.
+    return r.addr === MAP_FAILED ? kfail('mmap', r.errno) : this.mapped(r.addr, fd, length, prot, flags, offset);
+  }
+
+  /** A mapping the kernel made: tracked, so host access through it can be checked. */
+  private mapped(addr: bigint, fd: number, length: bigint, prot: number, flags: number, offset: bigint): KResult<bigint> {
     const anonymous = (flags & MAP.ANONYMOUS) !== 0;
     const st = anonymous ? undefined : this.fstat(fd);
     const gmem = this.gmemFlags[fd];

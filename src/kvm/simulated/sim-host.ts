@@ -108,6 +108,10 @@ export class SimulatedKvmHost implements KvmHost {
     return Promise.resolve(this.setUserMemoryRegion2(vmFd, region));
   }
 
+  mmapAsync(fd: number, length: bigint, prot: number, flags: number, offset: bigint): Promise<KResult<bigint>> {
+    return Promise.resolve(this.mmap(fd, length, prot, flags, offset));
+  }
+
   fstat(fd: number): KResult<FileStat> {
     const obj = this.fds.get(fd);
     return obj ? kok(fdStat(obj)) : kfail('fstat', 'EBADF');
