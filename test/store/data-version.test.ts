@@ -17,6 +17,7 @@ test('the version holds still, and changes with every commit by this or another 
   const other = new Database(path);
   try {
     const sql = store.ledger.sqlite;
+    assert.equal(store.dataVersion.via, 'mapping', "a ledger file's -shm header is read from its mapping");
     sql.exec("INSERT INTO vms (id, name, labels, vm_type, state, created_at) VALUES ('vm_a', 'a', '{}', 0, 'active', 1)");
     const v0 = store.dataVersion();
     assert.equal(store.dataVersion(), v0, 'no commit: same version');
@@ -51,6 +52,7 @@ test('the version holds still, and changes with every commit by this or another 
 test('an in-memory ledger (no -shm file) asks SQLite every time', () => {
   const store = Store.open(':memory:');
   try {
+    assert.equal(store.dataVersion.via, 'pragma');
     const v0 = store.dataVersion();
     store.ledger.sqlite.exec("INSERT INTO vms (id, name, labels, vm_type, state, created_at) VALUES ('vm_m', 'm', '{}', 0, 'active', 1)");
     assert.notEqual(store.dataVersion(), v0);

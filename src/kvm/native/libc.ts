@@ -4,9 +4,11 @@
 // checked against SIZEOF in uapi.ts and against gcc (test/kvm/uapi.test.ts); the encoders
 // below take their offsets from those declarations and write into caller-owned, reused
 // Buffers, because marshalling a koffi.struct object per call costs ~40% on hot paths.
+import { fstatSync } from 'node:fs';
 import { endianness } from 'node:os';
 import koffi from 'koffi';
 import type { FileStat, MemoryRegion } from '../kvm-host.js';
+import { MAP, PROT } from '../uapi.js';
 
 let loads = 0;
 function loadLibc() {
@@ -128,6 +130,24 @@ export async function mmapAsync(length: bigint, prot: number, flags: number, fd:
 /** A Buffer over native memory, no copy: valid only while the mapping exists. */
 export const nativeView = (addr: bigint, length: number): Buffer =>
   Buffer.from(koffi.view(addr, length));
+
+/**
+ * The first `length` bytes of fd's file mapped read-only and shared (MAP_SHARED: what any
+ * process writes to the file shows in it at once), or null if the file is shorter or mmap
+ * fails. The view must not be touched after unmap(). A file that shrinks under its
+ * mapping would raise SIGBUS on access: callers map only files that cannot shrink while
+ * they hold them (the ledger's -shm, src/store/data-version.ts).
+ */
+export function mapFileReadOnly(fd: number, length: number): { view: Buffer; unmap(): void } | null {
+  if (fstatSync(fd).size < length) return null;
+  const addr = sys.mmap(BigInt(length), PROT.READ, MAP.SHARED, fd, 0n);
+  if (addr === MAP_FAILED) return null;
+  let mapped = true;
+  return {
+    view: nativeView(addr, length),
+    unmap: () => { if (mapped) sys.munmap(addr, BigInt(length)); mapped = false; },
+  };
+}
 
 // ---- struct layouts (x86-64) ----
 
