@@ -4,6 +4,10 @@
 // gcc -O2; argv[1] = iterations. Output, one line per loop, for the parent to parse:
 //   <loop> <iterations> <seconds> <failures>
 // Exit 2 (message on stderr) when /dev/kvm or a VM cannot be opened: no numbers are invented.
+// Built with -shared -fPIC -DKVM_RATES_LIB it has no main and exports the create+close loop
+// (kvm_rates_gmem_create_close), which kvm-rates.ts calls once a round through koffi: the same C
+// loop inside the Node process, with its threads, fd table and address space, so the ratio
+// against it is what the FFI costs and nothing the process around it changes in the kernel.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +35,7 @@ _Static_assert(sizeof(struct gmem_args) == 64, "kvm_create_guest_memfd is 64 byt
 #define MiB (1ull << 20)
 #define VM_LOOP_DIVISOR 40 /* as VM_LOOP_DIVISOR in kvm-loops.ts */
 
+#ifndef KVM_RATES_LIB // the loop library needs neither
 static double now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -42,12 +47,39 @@ static int setr2(int vm, uint32_t slot, uint32_t flags, uint64_t gpa, uint64_t s
   struct umr2 r = {.slot = slot, .flags = flags, .gpa = gpa, .size = size, .uaddr = ua, .gmem_fd = (uint32_t)fd};
   return ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &r);
 }
+#endif
 
 static int create_gmem(int vm, uint64_t size) {
   struct gmem_args g = {.size = size, .flags = GMEM_FLAGS};
   return ioctl(vm, KVM_CREATE_GUEST_MEMFD, &g);
 }
 
+// One guest_memfd create (2 MiB, flags 3) + close per iteration; returns the failures.
+#ifdef KVM_RATES_LIB
+int kvm_rates_gmem_create_close(int vm, int n) {
+#else
+static int gmem_create_close(int vm, int n) {
+#endif
+  int fails = 0;
+  for (int i = 0; i < n; i++) {
+    int fd = create_gmem(vm, 2 * MiB);
+    if (fd < 0) fails++; else close(fd);
+  }
+  return fails;
+}
+
+#ifdef KVM_RATES_LIB
+// close(-1) n times (EBADF each time): the cheapest syscall there is, so its time in C against
+// the same calls through koffi is koffi's per-call overhead.
+int kvm_rates_close_invalid(int n);
+int kvm_rates_close_invalid(int n) {
+  int fails = 0;
+  for (int i = 0; i < n; i++) fails += close(-1) == 0;
+  return fails;
+}
+#endif
+
+#ifndef KVM_RATES_LIB
 int main(int argc, char **argv) {
   int n = argc > 1 ? atoi(argv[1]) : 20000;
   int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -55,13 +87,9 @@ int main(int argc, char **argv) {
   int vm = ioctl(kvm, KVM_CREATE_VM, 0);
   if (vm < 0) { fprintf(stderr, "KVM_CREATE_VM: %s\n", strerror(errno)); return 2; }
 
-  { // guest_memfd create (2 MiB, flags 3) + close
-    int fails = 0;
+  {
     double t = now();
-    for (int i = 0; i < n; i++) {
-      int fd = create_gmem(vm, 2 * MiB);
-      if (fd < 0) fails++; else close(fd);
-    }
+    int fails = gmem_create_close(vm, n);
     printf("gmem-create-close %d %.9f %d\n", n, now() - t, fails);
   }
 
@@ -106,3 +134,4 @@ int main(int argc, char **argv) {
   close(kvm);
   return 0;
 }
+#endif
