@@ -6,8 +6,8 @@
 // Exit 2 (message on stderr) when /dev/kvm or a VM cannot be opened: no numbers are invented.
 // Built with -shared -fPIC -DKVM_RATES_LIB it has no main and exports the create+close loop
 // (kvm_rates_gmem_create_close), which kvm-rates.ts calls once a round through koffi: the same C
-// loop inside the Node process, with its threads, fd table and address space, so the ratio
-// against it is what the FFI costs and nothing the process around it changes in the kernel.
+// loop inside the Node process, with its threads, fd table and address space, so against it
+// only the FFI and the adapter differ, not the process the kernel works for.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -69,8 +69,8 @@ static int gmem_create_close(int vm, int n) {
 }
 
 #ifdef KVM_RATES_LIB
-// close(-1) n times (EBADF each time): the cheapest syscall there is, so its time in C against
-// the same calls through koffi is koffi's per-call overhead.
+// close(-1) n times (EBADF each time): a system call that fails at once, so its time in C
+// against the same calls through koffi is koffi's per-call overhead.
 int kvm_rates_close_invalid(int n);
 int kvm_rates_close_invalid(int n) {
   int fails = 0;

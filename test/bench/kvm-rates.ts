@@ -183,7 +183,7 @@ export function printKvm(r: KvmReport): void {
       LOOPS.map((l) => [LOOP_LABELS[l], range(c[l]) + failNote(c[l]), range(node[l]) + failNote(node[l]), fmtRatio(ratio[l])]))));
     const inp = r.native.inProcess;
     console.log(`   the create+close loop in C inside this Node process (kvm-rates.c as a shared library): ${range(inp.c)}${failNote(inp.c)} ops/s;`);
-    console.log(`   Node/C in-process ${fmtRatio(inp.ratio)} (the FFI's cost), Node/C own process ${fmtRatio(ratio['gmem-create-close'])}`);
+    console.log(`   Node/C in-process ${fmtRatio(inp.ratio)} (only the FFI and the adapter differ), Node/C own process ${fmtRatio(ratio['gmem-create-close'])}`);
     const call = inp.closeInvalidNs;
     console.log(`   one close(-1) (EBADF), median ns: C ${call.c.toFixed(0)}, koffi (libc.ts's declaration) ${call.koffi.toFixed(0)}: ${(call.koffi - call.c).toFixed(0)} ns a call`);
   }
