@@ -12,9 +12,10 @@ import { startWalCheckpointer, type WalCheckpointer } from '../../src/store/wal-
 import { tempDir } from '../support/tmp.js';
 
 const autoPages = (s: Store) => s.ledger.sqlite.pragma('wal_autocheckpoint', { simple: true });
-const until = async (what: string, cond: () => boolean) => {
+// `state`, if given, is printed with a timeout: what the checkpointer had seen by then.
+const until = async (what: string, cond: () => boolean, state?: () => unknown) => {
   for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 25));
-  assert.ok(cond(), what);
+  assert.ok(cond(), state ? `${what} (by then: ${JSON.stringify(state())})` : what);
 };
 function writeEvents(store: Store, n: number) {
   for (let i = 0; i < n; i++) {
@@ -80,7 +81,7 @@ async function withPinnedWal(everyMs: number, body: (c: { store: Store; reader: 
 
 test('a WAL the worker cannot shrink gives the writer its checkpoints back', () => withPinnedWal(20, async ({ store, reader, cp }) => {
   writeEvents(store, 100);
-  await until('the fallback switched on', () => cp.stats.fallbacks === 1);
+  await until('the fallback switched on', () => cp.stats.fallbacks === 1, () => ({ ...cp.stats, autoPages: autoPages(store) }));
   assert.equal(autoPages(store), 1000);
   reader.exec('COMMIT');
   writeEvents(store, 1);
@@ -145,7 +146,7 @@ test('a fallback due while the writer connection iterates a statement waits for 
   await until('reports while busy', () => cp.stats.checkpoints >= seen + 5);
   assert.equal(cp.stats.fallbacks, 0);
   open.return?.();
-  await until('the fallback switched on at a later report', () => cp.stats.fallbacks === 1);
+  await until('the fallback switched on at a later report', () => cp.stats.fallbacks === 1, () => ({ ...cp.stats, autoPages: autoPages(store) }));
   assert.equal(autoPages(store), 1000);
 }));
 
