@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { Store } from '../../src/store/store.js';
-import { startWalCheckpointer, type WalCheckpointer } from '../../src/store/wal-checkpointer.js';
+import { fallbackSwitch, startWalCheckpointer, type WalCheckpointer } from '../../src/store/wal-checkpointer.js';
 import { tempDir } from '../support/tmp.js';
 
 const autoPages = (s: Store) => s.ledger.sqlite.pragma('wal_autocheckpoint', { simple: true });
@@ -160,3 +160,21 @@ test('a worker that exits while the writer connection iterates a statement still
   open.return?.();
   await until('the writer checkpoints for itself again', () => autoPages(store) === 1000);
 }));
+
+test("a checkpoint that could not run (log and checkpointed -1) neither switches the fallback off nor on", () => {
+  const behind = { log: 120, checkpointed: 10 }, busy = { log: -1, checkpointed: -1 }, caughtUp = { log: 120, checkpointed: 120 };
+  assert.equal(fallbackSwitch(false, behind, 50), 'on');
+  assert.equal(fallbackSwitch(true, busy, 50), null, 'a busy report is not a backlog of 0');
+  assert.equal(fallbackSwitch(false, busy, 50), null);
+  assert.equal(fallbackSwitch(true, behind, 50), null);
+  assert.equal(fallbackSwitch(true, caughtUp, 50), 'off');
+  assert.equal(fallbackSwitch(false, { log: 50, checkpointed: 0 }, 50), null, 'at the limit, not past it');
+  // Reports as they may queue up while the writer commits: the fallback comes on once and stays.
+  let fallback = false, ons = 0;
+  for (const r of [behind, busy, behind, busy, busy, behind]) {
+    const turn = fallbackSwitch(fallback, r, 50);
+    if (turn === 'on') { fallback = true; ons++; } else if (turn === 'off') fallback = false;
+  }
+  assert.deepEqual({ fallback, ons }, { fallback: true, ons: 1 });
+});
+
