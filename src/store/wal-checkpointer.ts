@@ -54,6 +54,9 @@ export interface WalCheckpointer {
 
 const AUTO_PAGES = 1000; // SQLite's default wal_autocheckpoint
 
+/** The most frames a restart may still have to copy on the event loop (1 MiB at 4 KiB pages). */
+const RESTART_BACKLOG = 256;
+
 /** A worker's report: PRAGMA wal_checkpoint(PASSIVE)'s frame counts. */
 export interface CheckpointReport { log: number; checkpointed: number }
 
@@ -73,8 +76,6 @@ export function fallbackSwitch(fallback: boolean, r: CheckpointReport, maxFrames
   if (fallback && backlog === 0) return 'off';
   return null;
 }
-/** The most frames a restart may still have to copy on the event loop (1 MiB at 4 KiB pages). */
-const RESTART_BACKLOG = 256;
 
 export function startWalCheckpointer(sqlite: Database.Database, path: string,
   opts: { everyMs?: number; maxFrames?: number; restartFrames?: number } = {}): WalCheckpointer {

@@ -172,9 +172,8 @@ test("a checkpoint that could not run (log and checkpointed -1) neither switches
   // Reports as they may queue up while the writer commits: the fallback comes on once and stays.
   let fallback = false, ons = 0;
   for (const r of [behind, busy, behind, busy, busy, behind]) {
-    const turn = fallbackSwitch(fallback, r, 50);
-    if (turn === 'on') { fallback = true; ons++; } else if (turn === 'off') fallback = false;
+    const step = fallbackSwitch(fallback, r, 50);
+    if (step === 'on') { fallback = true; ons++; } else if (step === 'off') fallback = false;
   }
   assert.deepEqual({ fallback, ons }, { fallback: true, ons: 1 });
 });
-
