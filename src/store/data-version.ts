@@ -40,14 +40,15 @@ export function dataVersionOf(sqlite: Database.Database): DataVersion {
   const seen = Buffer.alloc(WAL_INDEX_HEADER_BYTES), now = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
   let others = -1;
 
-  const header = (fd: number): boolean => {
-    if (shm?.mapped) return shm.mapped.view.copy(now, 0, 0, WAL_INDEX_HEADER_BYTES) === WAL_INDEX_HEADER_BYTES;
+  // The header into `now`; false if it could not be read whole.
+  const header = (open: NonNullable<typeof shm>): boolean => {
+    if (open.mapped) return open.mapped.view.copy(now, 0, 0, WAL_INDEX_HEADER_BYTES) === WAL_INDEX_HEADER_BYTES;
     // A short read (a header not written yet) counts as changed.
-    return readSync(fd, now, 0, WAL_INDEX_HEADER_BYTES, 0) === WAL_INDEX_HEADER_BYTES;
+    return readSync(open.fd, now, 0, WAL_INDEX_HEADER_BYTES, 0) === WAL_INDEX_HEADER_BYTES;
   };
   const othersNow = (): number => {
     if (shm === null) return version.get() as number;
-    if (header(shm.fd) && others >= 0 && now.equals(seen)) return others;
+    if (header(shm) && others >= 0 && now.equals(seen)) return others;
     // The header first, then the pragma: a commit landing in between shows in the pragma
     // and, having changed the header again, sends the next read here too.
     now.copy(seen);

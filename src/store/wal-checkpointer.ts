@@ -57,21 +57,26 @@ const AUTO_PAGES = 1000; // SQLite's default wal_autocheckpoint
 /** The most frames a restart may still have to copy on the event loop (1 MiB at 4 KiB pages). */
 const RESTART_BACKLOG = 256;
 
-/** A worker's report: PRAGMA wal_checkpoint(PASSIVE)'s frame counts. */
-export interface CheckpointReport { log: number; checkpointed: number }
+/** What a worker's checkpoint found: the WAL's frames, and those it could not copy yet (the
+ *  part of the WAL that keeps it growing). */
+export interface CheckpointReport { log: number; backlog: number }
 
 /**
- * Whether a report turns the writer's own checkpoints on or off ('on' / 'off'), or leaves
- * them (null). A checkpoint that could not run at all (SQLITE_BUSY before it started: the
- * checkpoint lock held by another connection's checkpoint, e.g. the writer's own while the
- * fallback is on, or the WAL-index header unreadable) reports -1 frames in the log and -1
- * copied: that says nothing about the backlog, and read as "0 behind" it switched the
- * fallback off between two reports that each switched it on.
+ * A worker's message as a report, or null: an error, or a checkpoint that could not run at
+ * all. PRAGMA wal_checkpoint(PASSIVE) answers -1 frames in the log and -1 copied when it is
+ * SQLITE_BUSY before it starts (the checkpoint lock held by another connection's checkpoint,
+ * e.g. the writer's own while the fallback is on, or the WAL-index header unreadable). That
+ * says nothing about the backlog: read as "0 behind", it switched the fallback off between
+ * two reports that each switched it on.
  */
-export function fallbackSwitch(fallback: boolean, r: CheckpointReport, maxFrames: number): 'on' | 'off' | null {
-  if (r.log < 0 || r.checkpointed < 0) return null;
-  // Frames the checkpoint could not copy yet: the part of the WAL that keeps it growing.
-  const backlog = r.log - r.checkpointed;
+export function reportOf(m: { log?: number; checkpointed?: number }): CheckpointReport | null {
+  const checkpointed = m.checkpointed ?? 0;
+  if (m.log === undefined || m.log < 0 || checkpointed < 0) return null;
+  return { log: m.log, backlog: m.log - checkpointed };
+}
+
+/** Whether a report's backlog turns the writer's own checkpoints on or off, or leaves them (null). */
+export function fallbackSwitch(fallback: boolean, backlog: number, maxFrames: number): 'on' | 'off' | null {
   if (!fallback && backlog > maxFrames) return 'on';
   if (fallback && backlog === 0) return 'off';
   return null;
@@ -126,19 +131,17 @@ export function startWalCheckpointer(sqlite: Database.Database, path: string,
   };
   sqlite.pragma('wal_autocheckpoint = 0');
   worker.on('message', (m: { log?: number; checkpointed?: number; error?: string }) => {
-    // A checkpoint that could not run (log -1, see fallbackSwitch) is no report at all.
-    if (m.log === undefined || m.log < 0 || !sqlite.open) return;
+    const r = reportOf(m);
+    if (r === null || !sqlite.open) return;
     stats.checkpoints += 1;
-    stats.lastLogFrames = m.log;
-    const report = { log: m.log, checkpointed: m.checkpointed ?? 0 };
-    const backlog = report.log - report.checkpointed;
-    const turn = fallbackSwitch(fallback, report, maxFrames);
+    stats.lastLogFrames = r.log;
+    const turn = fallbackSwitch(fallback, r.backlog, maxFrames);
     if (turn === 'on') {
       if (autoCheckpoint(AUTO_PAGES)) { fallback = true; stats.fallbacks += 1; }
     } else if (turn === 'off') {
       if (autoCheckpoint(0)) fallback = false;
     }
-    if (!restartDue && m.log >= restartFrames && m.log !== restartedAt && backlog <= RESTART_BACKLOG) {
+    if (!restartDue && r.log >= restartFrames && r.log !== restartedAt && r.backlog <= RESTART_BACKLOG) {
       restartDue = true;
       setImmediate(restart);
     }

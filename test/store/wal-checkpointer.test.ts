@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { Store } from '../../src/store/store.js';
-import { fallbackSwitch, startWalCheckpointer, type WalCheckpointer } from '../../src/store/wal-checkpointer.js';
+import { fallbackSwitch, reportOf, startWalCheckpointer, type WalCheckpointer } from '../../src/store/wal-checkpointer.js';
 import { tempDir } from '../support/tmp.js';
 
 const autoPages = (s: Store) => s.ledger.sqlite.pragma('wal_autocheckpoint', { simple: true });
@@ -161,18 +161,21 @@ test('a worker that exits while the writer connection iterates a statement still
   await until('the writer checkpoints for itself again', () => autoPages(store) === 1000);
 }));
 
-test("a checkpoint that could not run (log and checkpointed -1) neither switches the fallback off nor on", () => {
+test("a checkpoint that could not run (log and checkpointed -1) is no report: it neither switches the fallback off nor on", () => {
   const behind = { log: 120, checkpointed: 10 }, busy = { log: -1, checkpointed: -1 }, caughtUp = { log: 120, checkpointed: 120 };
-  assert.equal(fallbackSwitch(false, behind, 50), 'on');
-  assert.equal(fallbackSwitch(true, busy, 50), null, 'a busy report is not a backlog of 0');
-  assert.equal(fallbackSwitch(false, busy, 50), null);
-  assert.equal(fallbackSwitch(true, behind, 50), null);
-  assert.equal(fallbackSwitch(true, caughtUp, 50), 'off');
-  assert.equal(fallbackSwitch(false, { log: 50, checkpointed: 0 }, 50), null, 'at the limit, not past it');
+  assert.equal(reportOf(busy), null, 'a busy checkpoint is not a backlog of 0');
+  assert.equal(reportOf({}), null, 'an error carries no counts');
+  assert.deepEqual(reportOf(behind), { log: 120, backlog: 110 });
+  assert.deepEqual(reportOf(caughtUp), { log: 120, backlog: 0 });
+  assert.equal(fallbackSwitch(false, 110, 50), 'on');
+  assert.equal(fallbackSwitch(true, 110, 50), null);
+  assert.equal(fallbackSwitch(true, 0, 50), 'off');
+  assert.equal(fallbackSwitch(false, 50, 50), null, 'at the limit, not past it');
   // Reports as they may queue up while the writer commits: the fallback comes on once and stays.
   let fallback = false, ons = 0;
-  for (const r of [behind, busy, behind, busy, busy, behind]) {
-    const step = fallbackSwitch(fallback, r, 50);
+  for (const m of [behind, busy, behind, busy, busy, behind]) {
+    const r = reportOf(m);
+    const step = r && fallbackSwitch(fallback, r.backlog, 50);
     if (step === 'on') { fallback = true; ons++; } else if (step === 'off') fallback = false;
   }
   assert.deepEqual({ fallback, ons }, { fallback: true, ons: 1 });
