@@ -12,6 +12,25 @@ const MAX_DEPTH = 64;
 
 class Unusual extends Error {}
 
+// Audit details have a handful of keys. Array.prototype.sort allocated ~850 bytes a call
+// for them (a third of an event's details encoding, 30,000 of them at a start-up that marks
+// everything lost); an insertion sort in place allocates nothing. Both order by UTF-16 code
+// units, as JCS requires (keys are distinct, so the sort's stability does not matter).
+const INSERTION_SORT_MAX = 16;
+function sortKeys(keys: string[]): string[] {
+  if (keys.length > INSERTION_SORT_MAX) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]!;
+    let j = i - 1;
+    for (; j >= 0 && keys[j]! > k; j--) keys[j + 1] = keys[j]!;
+    keys[j + 1] = k;
+  }
+  return keys;
+}
+// A key is JSON.stringify(k); identifiers need no escaping, so most skip the call.
+const PLAIN_KEY = /^[A-Za-z0-9_$.-]*$/;
+const jsonKey = (k: string): string => (PLAIN_KEY.test(k) ? `"${k}"` : JSON.stringify(k));
+
 function encode(v: unknown, depth: number): string {
   switch (typeof v) {
     case 'string':
@@ -34,14 +53,14 @@ function encode(v: unknown, depth: number): string {
         return `${out}]`;
       }
       const o = v as Record<string, unknown>;
-      const keys = Object.keys(o).sort();
+      const keys = sortKeys(Object.keys(o));
       let out = '{';
       let first = true;
       for (const k of keys) {
         const e = o[k];
         if (e === undefined || typeof e === 'symbol') continue;
         if (!wellFormed(k)) throw new Unusual();
-        out += `${first ? '' : ','}${JSON.stringify(k)}:${encode(e, depth + 1)}`;
+        out += `${first ? '' : ','}${jsonKey(k)}:${encode(e, depth + 1)}`;
         first = false;
       }
       return `${out}}`;
