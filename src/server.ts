@@ -26,6 +26,7 @@ import { listenOn, listeningFd } from './lifecycle/handover/socket.js';
 import { ConnectionDrain } from './lifecycle/drain.js';
 import { bootstrapAdminToken } from './lifecycle/admin-token.js';
 import { lockLedger } from './lifecycle/ledger-lock.js';
+import { compileCacheDir, flushCompileCache } from './lifecycle/compile-cache.js';
 
 // Where start-up time goes (logged with the listening line; `npm run bench:scale` prints it):
 // milliseconds since the process began, at the end of each phase.
@@ -84,7 +85,7 @@ const app = await buildApp({
   https,
 });
 startupMs.app = at();
-app.log.info({ backend: kvm.backend, note, db: config.db, handoverFrom: inherited?.fromPid, limits: ctx.limits, tls: https !== null }, 'gmemd starting');
+app.log.info({ backend: kvm.backend, note, db: config.db, handoverFrom: inherited?.fromPid, limits: ctx.limits, tls: https !== null, compileCache: compileCacheDir() }, 'gmemd starting');
 for (const w of warnings) app.log.warn(w);
 // A successor serves its predecessor's tokens; it does not issue any before it has adopted.
 if (!inherited) {
@@ -131,3 +132,5 @@ ready = true;
 startupMs.listening = at();
 // A single line parents (tests, supervisors) can wait for.
 app.log.info({ listen: config.listen, startupMs }, 'gmemd listening');
+// What this start compiled, written now (src/start.ts): a crash would write nothing at exit.
+flushCompileCache();

@@ -8,7 +8,8 @@
 // ledger; the median is reported). Each kind of start is repeated once, untimed, at log
 // level info to print where its time went (the `startupMs` phases of the listening line:
 // module loading, ledger open, start-up reconcile, app build). The timed starts log at warn:
-// request logging would load the build. Env: BENCH_SCALE_VMS (10), BENCH_SCALE_INODES
+// request logging would load the build. The empty start is timed once more first, with
+// Node's compile cache off, as the first start after a build runs (src/start.ts). Env: BENCH_SCALE_VMS (10), BENCH_SCALE_INODES
 // (10000), BENCH_SCALE_CLIENTS (16), BENCH_SCALE_LOST_STARTS (3), GMEMD_BACKEND (auto).
 // Prints a table; JSON on the last line.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -69,6 +70,8 @@ async function startTimed(argv: string[], env: Record<string, string>, path: str
     await new Promise((res) => setTimeout(res, 5));
   }
 }
+/** Where the starts keep compiled code (src/start.ts), from a start's log. */
+let compileCache = 'unknown';
 /** The `startupMs` phases a gmemd start logs with its listening line (level info). */
 async function startPhases(db: string): Promise<Record<string, number>> {
   const child = spawn(process.execPath, GMEMD_ARGV, { cwd: ROOT, env: { ...process.env, ...env, GMEMD_DB: db, GMEMD_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -82,6 +85,8 @@ async function startPhases(db: string): Promise<Record<string, number>> {
     child.once('exit', (code) => reject(new Error(`gmemd exited ${code} before listening`)));
   });
   await stop(child, 'SIGTERM');
+  const starting = buf.split('\n').find((x) => x.includes('"gmemd starting"'));
+  if (starting) compileCache = (JSON.parse(starting) as { compileCache?: string | null }).compileCache ?? 'off (this Node has none)';
   return (JSON.parse(line) as { startupMs: Record<string, number> }).startupMs;
 }
 const heapMiB = async () => Number(/^gmemd_nodejs_heap_size_used_bytes (\S+)$/m.exec((await callText('/metrics')))![1]) / MiB;
@@ -115,6 +120,12 @@ try {
   const node = await startTimed(['-e', BARE_NODE], { SOCK: socket }, '/');
   out.bareNodeStartMs = node.ms;
   await stop(node.child, 'SIGTERM');
+  agent.destroy();
+  rmSync(socket, { force: true });
+  // As the first start after a build runs: Node's compile cache (src/start.ts) off.
+  const cold = await startTimed(GMEMD_ARGV, { ...env, GMEMD_DB: join(dir, 'cold.db'), NODE_DISABLE_COMPILE_CACHE: '1' }, '/readyz');
+  out.startEmptyNoCompileCacheMs = cold.ms;
+  await stop(cold.child, 'SIGTERM');
   agent.destroy();
   rmSync(socket, { force: true });
   const emptyPhases = await startPhases(join(dir, 'phases-empty.db'));
@@ -188,6 +199,7 @@ try {
   row('(baseline) bare Fastify process: start to first answer', `${f(out.bareStartMs)} ms`, '');
   row('gmemd start to /readyz, empty ledger', `${f(out.startEmptyMs)} ms`, `target <= ${TARGETS.startEmptyMs} ms; ${f(out.startEmptyMs / out.bareStartMs, 2)}x baseline`);
   row('  where it went (untimed rerun, ms since process start)', '', phases(emptyPhases));
+  row('  the same without the compile cache (NODE_DISABLE_COMPILE_CACHE=1)', `${f(out.startEmptyNoCompileCacheMs)} ms`, `compile cache: ${compileCache}`);
   row('RSS, empty', `${f(out.rssEmptyMiB)} MiB`, `JS heap used ${f(out.heapEmptyMiB)} MiB`);
   row(`build through HTTP (${2 * INODES + VMS} durable mutations)`, `${f(out.buildSeconds, 1)} s`, `${f(out.mutationsPerSec)} mutations/s`);
   row(`RSS with all ${INODES} live`, `${f(out.rssLiveMiB)} MiB`, `target <= ${TARGETS.rssLiveMiB} MiB; ${f(out.rssLiveMiB / out.rssEmptyMiB, 2)}x empty; JS heap used ${f(out.heapLiveMiB)} MiB`);
