@@ -14,8 +14,15 @@
 // of them was 0.8 µs alone and ~10% of a cached GET's CPU under load, Node 26). A torn read
 // differs from the last one and only sends the check to the pragma. The mapping cannot fault:
 // SQLite truncates the -shm only in the first connection to open a ledger no one else has
-// open, and this connection keeps it open until Store#close, which unmaps first. Where the
+// open, and this connection keeps it open until Store#close, which unmaps in the same call,
+// right after closing it: nothing reads the mapping in between. Where the
 // mapping cannot be made, one pread per check does the same.
+//
+// The fd is closed only after the connection: POSIX record locks belong to the process and
+// the file, so closing any fd of the process on the -shm drops all the process's locks on it,
+// SQLite's too (its read marks and the shared "dead man switch" byte that tells a connection
+// in another process, a handover successor or an auditor's CLI, that the WAL-index is live
+// and must not be rebuilt). Closing it before the connection opened that window at every close.
 import { closeSync, openSync, readSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { mapFileReadOnly } from '../kvm/native/libc.js';
@@ -29,7 +36,8 @@ export interface DataVersion {
   (): string;
   /** How other connections' commits are seen: the mapped -shm header, its pread, or the pragma alone. */
   readonly via: 'mapping' | 'pread' | 'pragma';
-  /** Releases the -shm file descriptor (the connection is closing). */
+  /** Unmaps the header and closes the -shm file descriptor, once the connection is closed:
+   *  it throws while the connection is open (see the note at the top). */
   close(): void;
 }
 
@@ -58,6 +66,7 @@ export function dataVersionOf(sqlite: Database.Database): DataVersion {
   read.via = shm === null ? 'pragma' : shm.mapped ? 'mapping' : 'pread';
   // Idempotent, as Store#close is.
   read.close = () => {
+    if (sqlite.open && shm) throw new Error('data version: close the connection before the -shm file descriptor');
     const open = shm;
     shm = null;
     open?.mapped?.unmap();

@@ -51,7 +51,9 @@ export class Store {
   }
 
   close(): void {
-    this.dataVersion.close();
+    // The connection first: closing any fd of this process on the -shm file drops every
+    // fcntl lock the process holds on it, SQLite's included (data-version.ts).
     this.ledger.close();
+    this.dataVersion.close();
   }
 }

@@ -4,6 +4,8 @@
 // commits nothing and changes nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
@@ -57,4 +59,41 @@ test('an in-memory ledger (no -shm file) asks SQLite every time', () => {
     store.ledger.sqlite.exec("INSERT INTO vms (id, name, labels, vm_type, state, created_at) VALUES ('vm_m', 'm', '{}', 0, 'active', 1)");
     assert.notEqual(store.dataVersion(), v0);
   } finally { store.close(); }
+});
+
+// Whether another process could take the -shm's "dead man switch" byte exclusively, i.e.
+// whether no connection of this process holds it (UNIX_SHM_DMS, byte 128, in the bundled
+// sqlite3.c). A process that gets it treats the WAL-index as dead and rebuilds it.
+const dmsFree = (shm: string): boolean => {
+  const r = spawnSync('python3', ['-c', `import fcntl, os
+fd = os.open(${JSON.stringify(shm)}, os.O_RDWR)
+try:
+    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 128)
+    print('free')
+except BlockingIOError:
+    print('held')`], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim() === 'free';
+};
+
+test("the -shm's fd closes only after the connection: SQLite's locks on it hold until then", () => {
+  const tmp = tempDir();
+  const path = join(tmp.dir, 'l.db');
+  try {
+    const store = Store.open(path);
+    assert.equal(dmsFree(`${path}-shm`), false, 'an open connection holds the DMS byte');
+    assert.throws(() => store.dataVersion.close(), /close the connection before the -shm file descriptor/);
+    assert.equal(dmsFree(`${path}-shm`), false, 'the refused close dropped nothing');
+    store.close();
+    store.close();
+
+    // Why the order matters, and that the probe sees a drop: any fd of this process on the
+    // -shm, closed while a connection is open, releases the connection's lock with it.
+    const again = Store.open(path);
+    try {
+      assert.equal(dmsFree(`${path}-shm`), false);
+      closeSync(openSync(`${path}-shm`, 'r'));
+      assert.equal(dmsFree(`${path}-shm`), true, 'POSIX: closing any fd of the process drops its locks on the file');
+    } finally { again.close(); }
+  } finally { tmp.cleanup(); }
 });
