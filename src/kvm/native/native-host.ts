@@ -4,6 +4,7 @@
 // beyond EOF or on a private gmem page, SIGSEGV on a read-only mapping) would kill the process.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { errnoName, kfail, kok, type KResult } from '../kernel-error.js';
+import { whileInterrupted, whileInterruptedAsync } from './eintr.js';
 import type {
   FileStat, HeldFd, HeldMapping, HostCapabilities, KvmHost, MemoryRegion, ProbeOutcome, ProbeRequest,
 } from '../kvm-host.js';
@@ -50,12 +51,12 @@ export class NativeKvmHost implements KvmHost {
   }
 
   createVm(type: number): KResult<number> {
-    const fd = sys.ioctlInt(this.kvmFd, KVM.CREATE_VM, type);
-    return fd < 0 ? kfail('KVM_CREATE_VM', errno()) : kok(fd);
+    const r = whileInterrupted(() => sys.ioctlInt(this.kvmFd, KVM.CREATE_VM, type));
+    return r.ret < 0 ? kfail('KVM_CREATE_VM', r.errno) : kok(r.ret);
   }
 
   async createVmAsync(type: number): Promise<KResult<number>> {
-    const r = await ioctlAsync(this.kvmFd, KVM.CREATE_VM, type);
+    const r = await whileInterruptedAsync(() => ioctlAsync(this.kvmFd, KVM.CREATE_VM, type));
     return r.ret < 0 ? kfail('KVM_CREATE_VM', r.errno) : kok(r.ret);
   }
 
@@ -86,7 +87,8 @@ export class NativeKvmHost implements KvmHost {
   }
 
   fallocate(fd: number, mode: number, offset: bigint, length: bigint): KResult<void> {
-    return sys.fallocate(fd, mode, offset, length) < 0 ? kfail('fallocate', errno()) : kok(undefined);
+    const r = whileInterrupted(() => sys.fallocate(fd, mode, offset, length));
+    return r.ret < 0 ? kfail('fallocate', r.errno) : kok(undefined);
   }
 
   mmap(fd: number, length: bigint, prot: number, flags: number, offset: bigint): KResult<bigint> {

@@ -1,0 +1,61 @@
+// Under signals, KVM_CREATE_VM and fallocate give up with EINTR: the raw calls here show it.
+// The adapter makes them again (src/kvm/native/eintr.ts), so its VM creates, synchronous and
+// off the loop, and its allocations succeed all the same. The signals come from another
+// process every 10 ms, to a handler of this one; 5,000 small mappings make
+// a VM create's walk over the process's mappings long enough for them to land in it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { ERRNO } from '../../../src/kvm/kernel-error.js';
+import { errno, sys } from '../../../src/kvm/native/libc.js';
+import { openNativeHost } from '../../../src/kvm/native/native-host.js';
+import { FALLOC, GMEM_FLAGS_SHAREABLE, KVM, MAP, PROT } from '../../../src/kvm/uapi.js';
+import { needsKvm } from '../../support/kvm.js';
+import { MiB, ok } from '../native-fixture.js';
+
+// Tuned on a 2-vCPU host: 5,000 mappings make a VM create ~1.8 ms, of which a signal every
+// 10 ms interrupted 7 to 14 in 60 (raw); EINTR_CALLS (32) interrupted calls in a row would
+// need far more, even on a host twice as busy.
+const ROUNDS = 60, MAPPINGS = 5000, SIGNAL_EVERY_MS = 10;
+
+test('VM creates and fallocates interrupted by signals are made again', needsKvm(), async () => {
+  const opened = openNativeHost();
+  if (!opened.ok) assert.fail(opened.reason);
+  const host = opened.host;
+  const maps: bigint[] = [];
+  const onSignal = () => {};
+  process.on('SIGUSR2', onSignal);
+  const sender = spawn(process.execPath, ['-e', `setInterval(() => { try { process.kill(${process.pid}, 'SIGUSR2'); } catch { process.exit(0); } }, ${SIGNAL_EVERY_MS})`], { stdio: 'ignore' });
+  try {
+    for (let i = 0; i < MAPPINGS; i++) maps.push(sys.mmap(4096n, i % 2 ? PROT.READ : PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0n));
+    const gmemVm = ok(host.createVm(0));
+    const gmem = ok(host.createGuestMemfd(gmemVm, 64n * MiB, GMEM_FLAGS_SHAREABLE));
+    let rawCreate = 0, rawFallocate = 0;
+    for (let i = 0; i < ROUNDS; i++) {
+      const raw = sys.ioctlInt(host.kvmFd, KVM.CREATE_VM, 0);
+      if (raw >= 0) sys.close(raw);
+      else { assert.equal(errno(), ERRNO.EINTR); rawCreate++; }
+      const vm = ok(host.createVm(0));
+      sys.close(vm);
+      const offLoop = ok(await host.createVmAsync(0));
+      sys.close(offLoop);
+
+      const r = sys.fallocate(gmem, FALLOC.KEEP_SIZE, 0n, 64n * MiB);
+      if (r < 0) { assert.equal(errno(), ERRNO.EINTR); rawFallocate++; }
+      ok(host.fallocate(gmem, FALLOC.KEEP_SIZE | FALLOC.PUNCH_HOLE, 0n, 64n * MiB));
+      ok(host.fallocate(gmem, FALLOC.KEEP_SIZE, 0n, 64n * MiB));
+      ok(host.fallocate(gmem, FALLOC.KEEP_SIZE | FALLOC.PUNCH_HOLE, 0n, 64n * MiB));
+    }
+    // The signals did interrupt the kernel: without the adapter's retries these would be failures.
+    console.log(`raw calls interrupted: ${rawCreate} VM creates, ${rawFallocate} fallocates of ${ROUNDS}`);
+    assert.ok(rawCreate > 0, `no raw KVM_CREATE_VM of ${ROUNDS} was interrupted`);
+    assert.ok(rawFallocate > 0, `no raw fallocate of ${ROUNDS} was interrupted`);
+    sys.close(gmem);
+    sys.close(gmemVm);
+  } finally {
+    sender.kill('SIGKILL');
+    process.off('SIGUSR2', onSignal);
+    for (const m of maps) sys.munmap(m, 4096n);
+    host.close(host.kvmFd);
+  }
+});
