@@ -32,7 +32,7 @@ function commentRanges(code: string): [number, number][] {
 
 /** `code` with every character past U+00FF in its comments replaced; throws for one elsewhere. */
 export function latin1Comments(code: string): string {
-  if (!/[^\u0000-\u00ff]/.test(code)) return code;
+  if (code.search(PAST_LATIN1) < 0) return code;
   const ranges = commentRanges(code);
   let r = 0;
   return code.replace(PAST_LATIN1, (ch, at: number) => {

@@ -9,8 +9,9 @@
 // level info to print where its time went (the `startupMs` phases of the listening line:
 // module loading, ledger open, start-up reconcile, app build). The timed starts log at warn:
 // request logging would load the build. The empty start is timed once more first, with
-// Node's compile cache off, as the first start after a build runs (src/start.ts). Env: BENCH_SCALE_VMS (10), BENCH_SCALE_INODES
-// (10000), BENCH_SCALE_CLIENTS (16), BENCH_SCALE_LOST_STARTS (3), GMEMD_BACKEND (auto).
+// Node's compile cache off (src/start.ts): it compiles, as the first start after a build
+// does, which also writes the cache. Env: BENCH_SCALE_VMS (10), BENCH_SCALE_INODES (10000),
+// BENCH_SCALE_CLIENTS (16), BENCH_SCALE_LOST_STARTS (3), GMEMD_BACKEND (auto).
 // Prints a table; JSON on the last line.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
@@ -122,7 +123,7 @@ try {
   await stop(node.child, 'SIGTERM');
   agent.destroy();
   rmSync(socket, { force: true });
-  // As the first start after a build runs: Node's compile cache (src/start.ts) off.
+  // Node's compile cache (src/start.ts) off: a start that compiles the bundle.
   const cold = await startTimed(GMEMD_ARGV, { ...env, GMEMD_DB: join(dir, 'cold.db'), NODE_DISABLE_COMPILE_CACHE: '1' }, '/readyz');
   out.startEmptyNoCompileCacheMs = cold.ms;
   await stop(cold.child, 'SIGTERM');
