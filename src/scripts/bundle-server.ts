@@ -10,12 +10,12 @@
 // every `import.meta.url` in a source file is rewritten to the URL that file has in tsc's
 // layout (dist/<same path>.js), so sibling workers and ../../migrations resolve exactly as
 // they do unbundled. test/scripts/bundle-server.test.ts starts the bundle and uses each.
-// Characters past U+00FF in the bundle's comments are made ASCII (latin1-comments.ts).
+// Characters past U+007F in the bundle's comments are made ASCII (ascii-comments.ts).
 import { build, type Plugin } from 'esbuild';
 import { readFile, writeFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { latin1Comments } from './latin1-comments.js';
+import { asciiComments } from './ascii-comments.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SRC = `${ROOT}src/`;
@@ -50,8 +50,8 @@ export async function bundleServer(): Promise<void> {
     // The CommonJS packages inside call require() for node: builtins; ESM has none of its own.
     banner: { js: "import { createRequire as gmemdCreateRequire } from 'node:module'; const require = gmemdCreateRequire(import.meta.url);" },
   });
-  // One byte a character in V8's heap, not two (latin1-comments.ts).
-  await writeFile(outfile, latin1Comments(await readFile(outfile, 'utf8')));
+  // One byte a character in V8's heap, not two (ascii-comments.ts).
+  await writeFile(outfile, asciiComments(await readFile(outfile, 'utf8')));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await bundleServer();

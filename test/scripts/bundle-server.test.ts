@@ -34,9 +34,9 @@ function getText(socket: string, path: string): Promise<{ status: number; body: 
 
 test('dist/server.js is a bundle: its only imports are node: builtins and the packages kept outside', () => {
   assert.ok(existsSync(SERVER), 'npm run build first');
-  // Latin-1 throughout, so V8 keeps the source one byte a character (latin1-comments.ts).
-  const past = /[^\u0000-\u00ff]/.exec(readFileSync(SERVER, 'utf8'));
-  assert.equal(past, null, `a character past U+00FF at ${past?.index}`);
+  // ASCII throughout, so V8 keeps the source one byte a character on every Node (ascii-comments.ts).
+  const past = /[^\u0000-\u007f]/.exec(readFileSync(SERVER, 'utf8'));
+  assert.equal(past, null, `a character past U+007F at ${past?.index}`);
   // Comment lines left out: the packages' JSDoc names types as import('../x').
   const code = readFileSync(SERVER, 'utf8').split('\n').filter((l) => !/^\s*(\*|\/\/)/.test(l)).join('\n');
   const specifiers = [...code.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|^\s*import\s*["']([^"']+)["']/gm)].map((m) => m[1] ?? m[2]!);
