@@ -25,6 +25,8 @@ import { LazyCompilers } from './lazy-compile.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerErrorHandling } from './error-handling.js';
 import { registerMetrics } from './metrics.js';
+import { requestMetrics } from './request-metrics.js';
+import { Registry } from 'prom-client';
 import { registerDocs } from './docs.js';
 import { registerRateLimit } from './rate-limit.js';
 import { WIRE, type Limits } from '../domain/limits.js';
@@ -121,10 +123,14 @@ export async function buildApp(deps: AppDeps) {
 
   // Callback-style hooks: an async one costs a promise and a microtask hop on every request.
   // One onSend for every answer: each hook Fastify runs per request costs.
+  // Tests build many apps in one process: each has its own registry, none uses prom-client's global one.
+  const metricsRegistry = new Registry();
+  const observe = requestMetrics(app, metricsRegistry);
   const closing = closeDuringHandover(app);
   app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('x-request-id', req.id);
     closing(reply);
+    observe(req, reply);
     done(null, payload);
   });
   // Before any route is added: it classifies each route as it is registered.
@@ -134,7 +140,7 @@ export async function buildApp(deps: AppDeps) {
   await registerRateLimit(app, http.rateLimitPerMinute);
   registerHandoverGate(app);
   registerIdempotency(app, deps.ctx.store);
-  registerMetrics(app, deps.ctx, deps.wal);
+  registerMetrics(app, deps.ctx, metricsRegistry, deps.wal);
   await registerDocs(app);
 
   await app.register(hostRoutes);

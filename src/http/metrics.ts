@@ -3,7 +3,7 @@
 // VMs by state, live inodes and their bytes (shareable and private), bytes reachable by more
 // than one VM, memslots by kind, kernel errors by operation and errno, audit events by
 // outcome, commit batch sizes, the WAL and its checkpoints, request counts and durations by
-// route and status, process metrics. Ledger figures are read at scrape time (collect
+// route and status (request-metrics.ts), process metrics. Ledger figures are read at scrape time (collect
 // callbacks) through MetricsRepo.
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -11,8 +11,8 @@ import type { ServiceContext } from '../services/context.js';
 import { METRIC_LABELS, MetricsRepo, observeCommitBatches } from '../store/metrics-repo.js';
 import type { WalStats } from '../store/wal-checkpointer.js';
 
-export function registerMetrics(app: FastifyInstance, ctx: ServiceContext, wal?: Readonly<WalStats>) {
-  const register = new Registry();
+/** The app's registry: request metrics (request-metrics.ts) go in first, the rest here. */
+export function registerMetrics(app: FastifyInstance, ctx: ServiceContext, register: Registry, wal?: Readonly<WalStats>) {
   const registers = [register];
   collectDefaultMetrics({ register, prefix: 'gmemd_' });
   const repo = new MetricsRepo(ctx.store.ledger.sqlite);
@@ -73,27 +73,6 @@ export function registerMetrics(app: FastifyInstance, ctx: ServiceContext, wal?:
     buckets: [1, 2, 4, 8, 16, 32, 64, 128], registers });
   const unobserve = observeCommitBatches(ctx.store.ledger.sqlite, (n) => batches.observe(n));
   app.addHook('onClose', async () => unobserve());
-
-  const requests = new Counter({ name: 'gmemd_http_requests_total', help: 'HTTP requests by route, method and status',
-    labelNames: ['route', 'method', 'status'], registers });
-  const latency = new Histogram({ name: 'gmemd_http_request_duration_seconds', help: 'HTTP request duration by route, method and status',
-    labelNames: ['route', 'method', 'status'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers });
-  // Label children cached per (method, route, status): prom-client hashes a label object on
-  // every inc/observe otherwise. Callback style: no promise per request.
-  const children = new Map<string, { inc(): void; observe(v: number): void }>();
-  app.addHook('onResponse', (req, reply, done) => {
-    const route = req.routeOptions.url ?? 'unmatched';
-    const key = `${req.method} ${route} ${reply.statusCode}`;
-    let child = children.get(key);
-    if (!child) {
-      const labels = { route, method: req.method, status: String(reply.statusCode) };
-      const c = requests.labels(labels), h = latency.labels(labels);
-      children.set(key, child = { inc: () => c.inc(), observe: (v) => h.observe(v) });
-    }
-    child.inc();
-    child.observe(reply.elapsedTime / 1000);
-    done();
-  });
 
   app.get('/metrics', {
     schema: { operationId: 'getMetrics', tags: ['host'], summary: 'Prometheus metrics (text exposition format)',
