@@ -81,7 +81,8 @@ async function gmemd(dir: string) {
   // As GMEMD_ADMIN_TOKEN does on a real start: the bench's requests authenticate like any client's.
   const admin = ensureAdminToken(ctx, SYSTEM_CALLER, BENCH_TOKEN);
   if (!admin.ok) throw new Error(admin.error.message);
-  const app = await buildApp({ ctx });
+  // Logging as src/server.ts sets it up by default (pino at info, on stdout), so the requests pay for it as a real start's do.
+  const app = await buildApp({ ctx, logger: { level: process.env.GMEMD_LOG_LEVEL || 'info' } });
   // As src/server.ts runs it: WAL checkpoints on a worker thread.
   const walCheckpoints = startWalCheckpointer(store.ledger.sqlite, join(dir, 'gmemd.db'));
   const close = async () => {
