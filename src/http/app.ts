@@ -1,7 +1,7 @@
 // buildApp(deps) returns an un-listened Fastify instance: tests inject into it, the
 // OpenAPI exporter reads its spec, and src/server.ts alone listens. Every route carries an
 // operationId and TypeBox schemas that drive validation, types and the spec at once.
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { randomUUID } from 'node:crypto';
@@ -82,7 +82,7 @@ export async function buildApp(deps: AppDeps) {
     // at GMEMD_LOG_LEVEL=info, logging to /dev/null, that took GET /v1/inodes/{id} from 0.48x
     // to 0.36x a bare Fastify GET (test/bench/ab-read.ts). Requests are logged at debug and
     // trace; every mutation is in the ledger with its request id at any level.
-    disableRequestLogging: !logsRequests(deps.logger),
+    logController: new LogController({ disableRequestLogging: !logsRequests(deps.logger) }),
     childLoggerFactory: lazyChildLogger,
     ...(deps.https ? { https: deps.https } : {}),
     // A client's X-Request-Id is kept only when it is short and of a safe alphabet: it goes
