@@ -1,7 +1,7 @@
 // buildApp(deps) returns an un-listened Fastify instance: tests inject into it, the
 // OpenAPI exporter reads its spec, and src/server.ts alone listens. Every route carries an
 // operationId and TypeBox schemas that drive validation, types and the spec at once.
-import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { randomUUID } from 'node:crypto';
@@ -43,7 +43,7 @@ import reconcileRoutes from './routes/reconcile-routes.js';
 import adminRoutes from './routes/admin-routes.js';
 import tokenRoutes from './routes/token-routes.js';
 import { clientErrorHandler } from './client-errors.js';
-import { lazyChildLogger } from './lazy-logger.js';
+import { lazyChildLogger, logsRequests, RequestLogController } from './request-logging.js';
 import type { WalStats } from '../store/wal-checkpointer.js';
 
 export interface ServiceInfo { version: string; startedAt: number; dbPath: string }
@@ -68,21 +68,12 @@ export interface AppDeps {
 
 export const NAMED_SCHEMAS = [Problem, ...RESOURCE_SCHEMAS, ...HOST_SCHEMAS, ...SHARING_SCHEMAS, ...AUDIT_SCHEMAS, ...RECONCILE_SCHEMAS, ...TOKEN_SCHEMAS];
 
-/** Whether a logger's level is debug or trace, the levels that log every request. */
-export function logsRequests(logger: AppDeps['logger']): boolean {
-  const level = typeof logger === 'object' && logger !== null && 'level' in logger ? logger.level : 'info';
-  return level === 'debug' || level === 'trace';
-}
-
 export async function buildApp(deps: AppDeps) {
   const http = deps.http ?? deps.ctx.limits;
   const app = Fastify({
     logger: deps.logger ?? false,
-    // Fastify logs two lines per request at info ("incoming request", "request completed"):
-    // at GMEMD_LOG_LEVEL=info, logging to /dev/null, that took GET /v1/inodes/{id} from 0.48x
-    // to 0.36x a bare Fastify GET (test/bench/ab-read.ts). Requests are logged at debug and
-    // trace; every mutation is in the ledger with its request id at any level.
-    logController: new LogController({ disableRequestLogging: !logsRequests(deps.logger) }),
+    // The two routine lines per request only at debug and trace (request-logging.ts).
+    logController: new RequestLogController(logsRequests(deps.logger)),
     childLoggerFactory: lazyChildLogger,
     ...(deps.https ? { https: deps.https } : {}),
     // A client's X-Request-Id is kept only when it is short and of a safe alphabet: it goes

@@ -1,11 +1,12 @@
 // Request logging: Fastify's two lines per request only at debug and trace (at info they
-// took a third of the read throughput), and each request's own logger, made on first use,
-// still binds its request id.
+// took a third of the read throughput), what goes wrong with a request at any level, and each
+// request's own logger, made on first use, still binds its request id.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { buildApp } from '../../src/http/app.js';
+import { RequestLogController } from '../../src/http/request-logging.js';
 import { createContext } from '../../src/services/context.js';
 import { createSimulatedHost } from '../../src/kvm/simulated/sim-host.js';
 import { Store } from '../../src/store/store.js';
@@ -56,4 +57,23 @@ test('a request\'s own log call goes out through its child logger, bound to its 
   const l = lines.find((x) => x.msg === 'unhandled error');
   assert.ok(l, `the error was logged: ${JSON.stringify(lines)}`);
   assert.deepEqual([l.reqId, l.level], ['req-logged-2', 50]);
+});
+
+test('below debug, a request that went wrong is still logged; the routine lines are not', () => {
+  const logged = (perRequest: boolean) => {
+    const lines: string[] = [];
+    const log = Object.fromEntries(['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map((l) => [l, (...a: unknown[]) => lines.push(`${l}: ${typeof a[0] === 'string' ? a[0] : a[1]}`)]));
+    const request = { log, raw: { method: 'GET', url: '/x' } } as never;
+    const reply = { log } as never;
+    const c = new RequestLogController(perRequest);
+    c.incomingRequest(request, reply);
+    c.requestCompleted(null, request, reply);
+    c.requestCompleted(new Error('socket hang up'), request, reply);
+    c.routeNotFound(request, reply);
+    c.serializerError(new Error('bad body'), request, reply, { statusCode: 500 });
+    return lines;
+  };
+  assert.deepEqual(logged(false), ['error: request errored', 'error: The serializer for the given status code failed']);
+  assert.deepEqual(logged(true), ['info: incoming request', 'info: request completed', 'error: request errored', 'info: Route GET:/x not found',
+    'error: The serializer for the given status code failed']);
 });
