@@ -1,7 +1,7 @@
 // Under signals, KVM_CREATE_VM and fallocate give up with EINTR: the raw calls here show it.
 // The adapter makes them again (src/kvm/native/eintr.ts), so its VM creates, synchronous and
 // off the loop, and its allocations succeed all the same. The signals come from another
-// process every 10 ms, to a handler of this one (SIGWINCH: Node 26's test runner writes a
+// process every 2 ms, to a handler of this one (SIGWINCH: Node 26's test runner writes a
 // diagnostic report on every SIGUSR2, and SIGUSR1 starts the inspector); 5,000 small mappings make
 // a VM create's walk over the process's mappings long enough for them to land in it.
 import { test } from 'node:test';
@@ -16,8 +16,12 @@ import { MiB, ok } from '../native-fixture.js';
 
 // Tuned on a 2-vCPU host: 5,000 mappings make a VM create ~1.8 ms, of which a signal every
 // 10 ms interrupted 3 to 14 in 60 (raw); EINTR_CALLS (32) interrupted calls in a row would
-// need far more, even on a host twice as busy.
-const ROUNDS = 150, MAPPINGS = 5000, SIGNAL_EVERY_MS = 10;
+// need far more, even on a host twice as busy. On a faster host (an Intel Xeon, 12-03) only
+// 0 to 3 raw creates of 150 were interrupted that way, and one run of the suite had none,
+// which proved nothing and failed. A signal every 2 ms interrupted 26 to 58 of 150 there (and
+// the adapter's calls, with EINTR_CALLS set to 1, failed at once); should a host still get
+// none, the rounds go on, up to MAX_ROUNDS, until a raw create and a raw fallocate were.
+const ROUNDS = 150, MAX_ROUNDS = 2000, MAPPINGS = 5000, SIGNAL_EVERY_MS = 2;
 
 test('VM creates and fallocates interrupted by signals are made again', needsKvm(), async () => {
   const opened = openNativeHost();
@@ -31,8 +35,8 @@ test('VM creates and fallocates interrupted by signals are made again', needsKvm
     for (let i = 0; i < MAPPINGS; i++) maps.push(sys.mmap(4096n, i % 2 ? PROT.READ : PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0n));
     const gmemVm = ok(host.createVm(0));
     const gmem = ok(host.createGuestMemfd(gmemVm, 64n * MiB, GMEM_FLAGS_SHAREABLE));
-    let rawCreate = 0, rawFallocate = 0;
-    for (let i = 0; i < ROUNDS; i++) {
+    let rawCreate = 0, rawFallocate = 0, rounds = 0;
+    for (; rounds < MAX_ROUNDS && (rounds < ROUNDS || rawCreate === 0 || rawFallocate === 0); rounds++) {
       const raw = sys.ioctlInt(host.kvmFd, KVM.CREATE_VM, 0);
       if (raw >= 0) sys.close(raw);
       else { assert.equal(errno(), ERRNO.EINTR); rawCreate++; }
@@ -48,9 +52,9 @@ test('VM creates and fallocates interrupted by signals are made again', needsKvm
       ok(host.fallocate(gmem, FALLOC.KEEP_SIZE | FALLOC.PUNCH_HOLE, 0n, 64n * MiB));
     }
     // The signals did interrupt the kernel: without the adapter's retries these would be failures.
-    console.log(`raw calls interrupted: ${rawCreate} VM creates, ${rawFallocate} fallocates of ${ROUNDS}`);
-    assert.ok(rawCreate > 0, `no raw KVM_CREATE_VM of ${ROUNDS} was interrupted`);
-    assert.ok(rawFallocate > 0, `no raw fallocate of ${ROUNDS} was interrupted`);
+    console.log(`raw calls interrupted: ${rawCreate} VM creates, ${rawFallocate} fallocates of ${rounds}`);
+    assert.ok(rawCreate > 0, `no raw KVM_CREATE_VM of ${rounds} was interrupted`);
+    assert.ok(rawFallocate > 0, `no raw fallocate of ${rounds} was interrupted`);
     sys.close(gmem);
     sys.close(gmemVm);
   } finally {
