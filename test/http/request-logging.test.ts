@@ -1,5 +1,5 @@
 // Request logging: Fastify's two lines per request only at debug and trace (at info they
-// took a third of the read throughput), what goes wrong with a request at any level, and each
+// took a quarter of the read throughput), what goes wrong with a request at any level, and each
 // request's own logger, made on first use, still binds its request id.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
