@@ -48,7 +48,7 @@ function summarize(rounds: Record<LoopName, LoopRun>[]): PerLoop {
   return Object.fromEntries(LOOPS.map((loop) => [loop, stats(rounds.map((r) => r[loop]))])) as PerLoop;
 }
 
-function compileC(dir: string, source = C_SOURCE, name = 'kvm-rates', extra: string[] = []): { ok: boolean; detail: string; bin: string } {
+export function compileC(dir: string, source = C_SOURCE, name = 'kvm-rates', extra: string[] = []): { ok: boolean; detail: string; bin: string } {
   const bin = join(dir, name);
   try {
     execFileSync('gcc', ['-O2', '-Wall', '-Werror', ...extra, '-o', bin, source], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { benchKvm, printKvm, type KvmReport } from './kvm-rates.js';
 import { benchHttp, type HttpReport } from './http-bench.js';
 import { httpRatios, printHttp } from './http-report.js';
+import { benchVmCreateScaling, printMixCeiling, printVmCreateScaling, type VmCreateScaling } from './vm-create-scaling.js';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 
@@ -42,16 +43,19 @@ const tmp = mkdtempSync(join(tmpdir(), 'gmemd-bench-'));
 console.log(`gmemd bench ${startedAt.toISOString()}: ${machine.cpus} CPUs (${machine.cpuModel}), kernel ${machine.kernel}, node ${machine.node}`);
 console.log('Load generator (autocannon, this process) and each server (a child process) share these cores.');
 
-let kvm: KvmReport | undefined, http: HttpReport | undefined;
+let kvm: KvmReport | undefined, http: HttpReport | undefined, vmCreateScaling: VmCreateScaling | undefined;
 let audit: { ran: boolean; note: string; exitCode?: number | null } = { ran: false, note: 'test/bench/audit-bench.ts absent' };
 let failed = false;
 try {
   kvm = benchKvm({ iterations: settings.kvmIterations, rounds: settings.kvmRounds, tmpDir: tmp });
   printKvm(kvm);
+  vmCreateScaling = benchVmCreateScaling(tmp, kvm.native.ran);
+  printVmCreateScaling(vmCreateScaling);
 
   console.log(`\n== 2. HTTP on 127.0.0.1: autocannon, ${settings.connections} connections, ${settings.seconds} s per scenario (+${settings.warmupSeconds} s warm-up) ==`);
   http = await benchHttp({ seconds: settings.seconds, warmupSeconds: settings.warmupSeconds, connections: settings.connections, tmpDir: tmp });
   printHttp(http);
+  printMixCeiling(vmCreateScaling, http);
 } catch (e) {
   failed = true;
   console.error('\nbench failed:', e);
@@ -87,7 +91,7 @@ const resultsDir = join(BENCH_DIR, 'results');
 mkdirSync(resultsDir, { recursive: true });
 const file = join(resultsDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, `${JSON.stringify({
-  startedAt: startedAt.toISOString(), machine, settings, kvm, http, httpRatios: http && httpRatios(http), audit, scale, failed,
+  startedAt: startedAt.toISOString(), machine, settings, kvm, vmCreateScaling, http, httpRatios: http && httpRatios(http), audit, scale, failed,
 }, null, 2)}\n`);
 console.log(`\nresults: ${file}`);
 // fetch's keep-alive sockets (scenario setup) would hold the process open for seconds.
