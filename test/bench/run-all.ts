@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { benchKvm, printKvm, type KvmReport } from './kvm-rates.js';
 import { benchHttp, type HttpReport } from './http-bench.js';
 import { httpRatios, printHttp } from './http-report.js';
+import { warnOtherHolders } from './other-holders.js';
 import { benchVmCreateScaling, printMixCeiling, printVmCreateScaling, type VmCreateScaling } from './vm-create-scaling.js';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -42,6 +43,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'gmemd-bench-'));
 
 console.log(`gmemd bench ${startedAt.toISOString()}: ${machine.cpus} CPUs (${machine.cpuModel}), kernel ${machine.kernel}, node ${machine.node}`);
 console.log('Load generator (autocannon, this process) and each server (a child process) share these cores.');
+const otherHolders = warnOtherHolders('before section 1');
 
 let kvm: KvmReport | undefined, http: HttpReport | undefined, vmCreateScaling: VmCreateScaling | undefined;
 let audit: { ran: boolean; note: string; exitCode?: number | null } = { ran: false, note: 'test/bench/audit-bench.ts absent' };
@@ -91,7 +93,7 @@ const resultsDir = join(BENCH_DIR, 'results');
 mkdirSync(resultsDir, { recursive: true });
 const file = join(resultsDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, `${JSON.stringify({
-  startedAt: startedAt.toISOString(), machine, settings, kvm, vmCreateScaling, http, httpRatios: http && httpRatios(http), audit, scale, failed,
+  startedAt: startedAt.toISOString(), machine, settings, otherHolders, kvm, vmCreateScaling, http, httpRatios: http && httpRatios(http), audit, scale, failed,
 }, null, 2)}\n`);
 console.log(`\nresults: ${file}`);
 // fetch's keep-alive sockets (scenario setup) would hold the process open for seconds.

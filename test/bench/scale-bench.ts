@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_AUTH, BENCH_TOKEN } from './gmemd-scenarios.js';
+import { warnOtherHolders } from './other-holders.js';
 import { median } from './stats.js';
 import { START_ENTRY, START_NODE_FLAGS } from './start-command.js';
 
@@ -34,6 +35,8 @@ const LOST_STARTS = Math.max(1, num('BENCH_SCALE_LOST_STARTS', 3));
 const TARGETS = { startEmptyMs: 1000, startLostMs: 1000, rssLiveMiB: 150, reconcileMs: 1000, scanMs: 500 };
 
 if (!existsSync(SERVER)) throw new Error(`${SERVER} is missing: run npm run build (npm ci does)`);
+// Before anything of this bench's own runs: what else on the host holds KVM objects.
+const otherHolders = warnOtherHolders('scale bench, before it starts');
 const dir = mkdtempSync(join(tmpdir(), 'gmemd-scale-'));
 const socket = join(dir, 'gmemd.sock');
 const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
@@ -195,6 +198,7 @@ try {
   const f = (n: number, d = 0) => n.toFixed(d);
   const row = (what: string, v: string, target: string) => console.log(`   ${what.padEnd(52)} ${v.padStart(10)}   ${target}`);
   console.log(`== scale: ${VMS} VMs, ${INODES} shareable inodes, ${INODES} bindings, ${CLIENTS} clients, backend ${host.backend}, node ${GMEMD_ARGV.map((a) => a.replace(ROOT, '')).join(' ')} ==`);
+  if (otherHolders.length) console.log(`   WARNING: ${otherHolders.length} other process(es) held KVM objects when this bench started (listed above): the scan and restart figures include their fds and mappings`);
   const phases = (p: Record<string, number>) => `modules ${p.modules}, ledger +${p.ledger! - p.modules!}, reconcile +${p.reconcile! - p.ledger!}, app +${p.app! - p.reconcile!}, listening +${p.listening! - p.app!} ms`;
   row('(baseline) bare node process: start to listening', `${f(out.bareNodeStartMs)} ms`, '');
   row('(baseline) bare Fastify process: start to first answer', `${f(out.bareStartMs)} ms`, '');
@@ -210,7 +214,7 @@ try {
   row('GET /v1/host/scan', `${f(out.scanMs)} ms`, `target <= ${TARGETS.scanMs} ms; ${f(out.scanMs / out.readlinkAllMs, 1)}x the readlink baseline (${f(out.scanKiB)} KiB)`);
   row(`restart after SIGKILL, ${out.lostInodes} inodes marked lost`, `${f(out.startLostMs)} ms`, `target <= ${TARGETS.startLostMs} ms; ${f(out.startLostMs / out.bareStartMs, 2)}x baseline; median of ${LOST_STARTS}, range ${f(out.startLostMinMs)}-${f(out.startLostMaxMs)} ms; RSS ${f(out.rssAfterLostMiB)} MiB`);
   row('  where it went (untimed rerun on a copy, ms)', '', phases(lostPhases));
-  console.log(JSON.stringify({ scale: { vms: VMS, inodes: INODES, clients: CLIENTS, backend: host.backend, ...out, emptyPhases, lostPhases, targets: TARGETS } }));
+  console.log(JSON.stringify({ scale: { vms: VMS, inodes: INODES, clients: CLIENTS, backend: host.backend, otherHolders, ...out, emptyPhases, lostPhases, targets: TARGETS } }));
 } finally {
   agent.destroy();
   rmSync(dir, { recursive: true, force: true });

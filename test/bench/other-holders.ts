@@ -1,0 +1,33 @@
+// Other processes on the host holding KVM VMs or guest_memfds, read before a bench measures.
+// They skew what the bench reports: their mappings and fds are read by every host scan and by
+// gmemd's start-up scan of other holders, and their guests compete for the cores. A run of
+// the full bench once reported a host scan of 417 ms, not ~190, beside two idle gmemd
+// processes left over from an experiment. The bench goes on, and says so where its figures are.
+import { listPids, scanProcess, type ScanFilter } from '../../src/reconcile/proc.js';
+
+const KVM_ONLY: ScanFilter = { kinds: new Set(['kvm-vm', 'kvm-gmem']), mapPath: 'anon_inode:[kvm-gmem]' };
+
+export interface OtherHolder { pid: number; command: string; vms: number; gmems: number; gmemMappings: number }
+
+/** Every process but this one (and `except`, e.g. its own children) holding a kvm-vm or kvm-gmem fd or mapping. */
+export function otherKvmHolders(except: readonly number[] = []): OtherHolder[] {
+  const skip = new Set([process.pid, ...except]);
+  const out: OtherHolder[] = [];
+  for (const pid of listPids()) {
+    if (skip.has(pid)) continue;
+    const p = scanProcess(pid, '/proc', KVM_ONLY);
+    if (!p) continue;
+    const vms = p.fds.filter((f) => f.kind === 'kvm-vm').length, gmems = p.fds.length - vms;
+    if (vms + gmems + p.mappings.length > 0) out.push({ pid, command: p.command, vms, gmems, gmemMappings: p.mappings.length });
+  }
+  return out;
+}
+
+/** One WARNING line per holder (nothing when the host is quiet); the list, for the results file. */
+export function warnOtherHolders(where: string, except: readonly number[] = []): OtherHolder[] {
+  const others = otherKvmHolders(except);
+  for (const o of others) {
+    console.log(`   WARNING (${where}): pid ${o.pid} (${o.command.slice(0, 60)}) holds ${o.vms} VM(s), ${o.gmems} guest_memfd(s) and ${o.gmemMappings} gmem mapping(s): its fds and mappings load the figures below`);
+  }
+  return others;
+}
