@@ -26,9 +26,9 @@ export interface HostScan {
   deadlineMs: number;
 }
 
-const GMEM_PATH = 'anon_inode:[kvm-gmem]';
+export const GMEM_PATH = 'anon_inode:[kvm-gmem]';
 /** All a scan looks at: other fds and mappings are neither parsed nor asked for their inode. */
-const KVM_ONLY: ScanFilter = { kinds: new Set(['kvm-vm', 'kvm-gmem']), mapPath: GMEM_PATH };
+export const KVM_ONLY: ScanFilter = { kinds: new Set(['kvm-vm', 'kvm-gmem']), mapPath: GMEM_PATH };
 
 /** gmemd's own gmem mappings, sorted by address: a maps line is inside one of them or none. */
 export function ownMappings(list: { addr: bigint; length: bigint }[]): (start: bigint, end: bigint) => boolean {

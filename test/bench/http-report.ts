@@ -1,7 +1,7 @@
 // The section 2 table and its ratios. The ratios are the result; the absolute rates beside
 // them only say how loaded the machine was during this run.
 import type { HttpReport, ScenarioId, ScenarioResult } from './http-bench.js';
-import { fmtInt, fmtMs, fmtRatio, table } from './stats.js';
+import { fmtInt, fmtMs, fmtRatio, indent, table } from './stats.js';
 
 export interface HttpRatios {
   /** gmemd read vs hello-world: req/s ratio (issue 11: at least 0.5). */
@@ -67,4 +67,3 @@ export function printHttp(r: HttpReport): void {
   if (bad.length) console.log(`   WARNING: non-2xx or errors in ${bad.map((s) => `(${s.id})`).join(' ')}: those rates are suspect.`);
 }
 
-const indent = (s: string) => s.split('\n').map((l) => `   ${l}`).join('\n');

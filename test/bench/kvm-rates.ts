@@ -17,7 +17,7 @@ import { openNativeHost, type NativeKvmHost } from '../../src/kvm/native/native-
 import { sys } from '../../src/kvm/native/libc.js';
 import { createSimulatedHost } from '../../src/kvm/simulated/sim-host.js';
 import { LOOPS, LOOP_LABELS, runLoops, type LoopName, type LoopRun } from './kvm-loops.js';
-import { fmtInt, fmtRatio, median, table } from './stats.js';
+import { fmtInt, fmtRatio, indent, median, table } from './stats.js';
 
 const C_SOURCE = fileURLToPath(new URL('./kvm-rates.c', import.meta.url));
 const MMAP_LOCK_SOURCE = fileURLToPath(new URL('./mmap-lock.c', import.meta.url));
@@ -198,4 +198,3 @@ export function printKvm(r: KvmReport): void {
     LOOPS.map((l) => [LOOP_LABELS[l], range(r.simulated[l]) + failNote(r.simulated[l]), (1e6 / r.simulated[l].medianOps).toFixed(2)]))));
 }
 
-const indent = (s: string) => s.split('\n').map((l) => `   ${l}`).join('\n');

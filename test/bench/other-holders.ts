@@ -3,9 +3,8 @@
 // gmemd's start-up scan of other holders, and their guests compete for the cores. A run of
 // the full bench once reported a host scan of 417 ms, not ~190, beside two idle gmemd
 // processes left over from an experiment. The bench goes on, and says so where its figures are.
-import { listPids, scanProcess, type ScanFilter } from '../../src/reconcile/proc.js';
-
-const KVM_ONLY: ScanFilter = { kinds: new Set(['kvm-vm', 'kvm-gmem']), mapPath: 'anon_inode:[kvm-gmem]' };
+import { GMEM_PATH, KVM_ONLY } from '../../src/reconcile/host-scan.js';
+import { listPids, scanProcess } from '../../src/reconcile/proc.js';
 
 export interface OtherHolder { pid: number; command: string; vms: number; gmems: number; gmemMappings: number }
 
@@ -18,7 +17,8 @@ export function otherKvmHolders(except: readonly number[] = []): OtherHolder[] {
     const p = scanProcess(pid, '/proc', KVM_ONLY);
     if (!p) continue;
     const vms = p.fds.filter((f) => f.kind === 'kvm-vm').length, gmems = p.fds.length - vms;
-    if (vms + gmems + p.mappings.length > 0) out.push({ pid, command: p.command, vms, gmems, gmemMappings: p.mappings.length });
+    const gmemMappings = p.mappings.filter((m) => m.path === GMEM_PATH).length;
+    if (vms + gmems + gmemMappings > 0) out.push({ pid, command: p.command, vms, gmems, gmemMappings });
   }
   return out;
 }

@@ -54,3 +54,6 @@ export function table(header: string[], rows: string[][]): string {
     .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/** A printed table or block, indented under its section heading. */
+export const indent = (s: string): string => s.split('\n').map((l) => `   ${l}`).join('\n');

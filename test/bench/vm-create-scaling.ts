@@ -10,7 +10,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { HttpReport } from './http-bench.js';
 import { compileC } from './kvm-rates.js';
-import { fmtInt, fmtRatio, table } from './stats.js';
+import { fmtInt, fmtRatio, indent, table } from './stats.js';
 
 const SOURCE = fileURLToPath(new URL('./vm-create-scaling.c', import.meta.url));
 /** Requests of the (f) mix per VM create (and per mapped inode): its chain of four steps. */
@@ -45,10 +45,10 @@ export function printVmCreateScaling(s: VmCreateScaling): void {
   console.log('   KVM_CREATE_VM against mappings held (C, test/bench/vm-create-scaling.c; the VMs stay open, as the mix keeps them; 0.5 s or 1,500 creates a case):');
   console.log('   each create walks every mapping of the process with its mmap lock held for writing');
   const threads = [...new Set(s.rows.map((r) => r.threads))].sort((a, b) => a - b);
-  const rows = [...new Set(s.rows.map((r) => r.mappings))].map((m) => {
-    const at = (t: number) => s.rows.find((r) => r.mappings === m && r.threads === t);
-    return [fmtInt(m), ...threads.flatMap((t) => { const r = at(t); return r ? [fmtInt(r.createsPerSec), fmtInt(r.meanUs)] : ['—', '—']; }),
-      fmtInt(ceilings(s).find((c) => c.mappings === m)!.mixReqPerSec)];
+  const rows = ceilings(s).map((c) => {
+    const at = (t: number) => s.rows.find((r) => r.mappings === c.mappings && r.threads === t);
+    return [fmtInt(c.mappings), ...threads.flatMap((t) => { const r = at(t); return r ? [fmtInt(r.createsPerSec), fmtInt(r.meanUs)] : ['—', '—']; }),
+      fmtInt(c.mixReqPerSec)];
   });
   console.log(indent(table(['mappings', ...threads.flatMap((t) => [`${t} thread${t > 1 ? 's' : ''}: creates/s`, 'µs a create']),
     `(f) ceiling req/s (${MIX_REQUESTS_PER_VM} x best)`], rows)));
@@ -94,4 +94,3 @@ export function printMixCeiling(s: VmCreateScaling, http: HttpReport): void {
   console.log(`   the ${seconds.toFixed(0)} s of (f) (warm-up included) at 2 x (b) would create ${fmtInt(creates)} VMs: ${kernelSecondsFor(s, creates).toFixed(1)} s of KVM_CREATE_VM in the kernel alone, at the best rates above.`);
 }
 
-const indent = (t: string) => t.split('\n').map((l) => `   ${l}`).join('\n');
