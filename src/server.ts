@@ -48,7 +48,10 @@ try {
 const startedAt = Date.now();
 const inherited = readManifest();
 // A successor keeps its predecessor's backend: the memory it adopts lives there.
-const { host: kvm, note } = selectBackend(inherited ? inherited.backend : config.backend);
+// GMEMD_BACKEND=native on a host whose /dev/kvm cannot serve guest_memfd is a refused start.
+let backend: ReturnType<typeof selectBackend>;
+try { backend = selectBackend(inherited ? inherited.backend : config.backend); } catch (e) { refuse(e); }
+const { host: kvm, note } = backend;
 // One process per ledger (src/lifecycle/ledger-lock.ts): before anything reads or writes it.
 const lock = config.db === ':memory:' ? null : lockLedger(config.db, inherited?.lockFd ?? undefined);
 if (lock && !lock.ok) refuse(lock.error);
@@ -75,7 +78,7 @@ let ready = false;
 const app = await buildApp({
   ctx,
   logger: { level: config.logLevel },
-  service: { version: process.env.npm_package_version ?? '0.1.0', startedAt, dbPath: config.db },
+  service: { version: process.env.npm_package_version ?? '0.1.0', startedAt, dbPath: config.db, backendNote: note },
   ready: () => ready && !handover.inProgress(),
   lifecycle,
   auditKey: config.auditKey,

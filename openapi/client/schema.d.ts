@@ -878,6 +878,8 @@ export interface components {
         Host: {
             /** @enum {string} */
             backend: "native" | "simulated";
+            /** @description Why this backend: the device it runs on, or why /dev/kvm could not be used (GMEMD_BACKEND=auto falls back to the simulator, which holds no guest memory) */
+            backendNote: string;
             capabilities: {
                 /** @description KVM_CAP_GUEST_MEMFD */
                 guestMemfd: number;

@@ -46,7 +46,8 @@ import { clientErrorHandler } from './client-errors.js';
 import { lazyChildLogger, logsRequests, RequestLogController } from './request-logging.js';
 import type { WalStats } from '../store/wal-checkpointer.js';
 
-export interface ServiceInfo { version: string; startedAt: number; dbPath: string }
+/** `backendNote`: why this kernel backend (select-backend.ts's note), shown by GET /v1/host. */
+export interface ServiceInfo { version: string; startedAt: number; dbPath: string; backendNote?: string }
 
 export interface AppDeps {
   ctx: ServiceContext;

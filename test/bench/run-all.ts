@@ -51,7 +51,7 @@ let failed = false;
 try {
   kvm = benchKvm({ iterations: settings.kvmIterations, rounds: settings.kvmRounds, tmpDir: tmp });
   printKvm(kvm);
-  vmCreateScaling = benchVmCreateScaling(tmp, kvm.native.ran);
+  vmCreateScaling = benchVmCreateScaling(tmp, kvm.native.ran ? null : kvm.native.skipped);
   printVmCreateScaling(vmCreateScaling);
 
   console.log(`\n== 2. HTTP on 127.0.0.1: autocannon, ${settings.connections} connections, ${settings.seconds} s per scenario (+${settings.warmupSeconds} s warm-up) ==`);

@@ -90,9 +90,9 @@ test('status through the bin: exit 0, the backend and readiness; --json for scri
   const r = await bin(['status'], env);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /: ready\n/);
-  assert.match(r.out, /^backend\s+simulated$/m);
+  assert.match(r.out, /^backend\s+simulated backend \(GMEMD_BACKEND=simulated\)$/m);
   const j = JSON.parse((await bin(['status', '--json', '--url', url, '--token', ADMIN], {})).out);
-  assert.deepEqual([j.ready, j.backend, j.ledger.vmsActive, j.ledger.inodesLive], [true, 'simulated', 2, 1]);
+  assert.deepEqual([j.ready, j.backend, j.backendNote, j.ledger.vmsActive, j.ledger.inodesLive], [true, 'simulated', 'simulated backend (GMEMD_BACKEND=simulated)', 2, 1]);
 });
 
 test('lists: text tables, JSON, pages and --all', async () => {

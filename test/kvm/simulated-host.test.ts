@@ -38,7 +38,10 @@ describe('§1 capabilities and VM types', () => {
     assert.equal(forced.host.backend, 'simulated');
     const fallback = selectBackend(parseBackend('auto'), '/nonexistent/kvm');
     assert.equal(fallback.host.backend, 'simulated');
-    assert.match(fallback.note, /\/nonexistent\/kvm is unusable/);
+    assert.match(fallback.note, /\/nonexistent\/kvm is unusable \(open \/nonexistent\/kvm: ENOENT\)/);
+    // GMEMD_BACKEND=native never falls back: the server turns this into exit 2 and one line.
+    assert.throws(() => selectBackend(parseBackend('native'), '/nonexistent/kvm'),
+      /^Error: GMEMD_BACKEND=native but \/nonexistent\/kvm is unusable: open \/nonexistent\/kvm: ENOENT$/);
     // The simulator, not a relabelled native host: its VM fd is no kernel kvm-vm file.
     const fd = ok(forced.host.createVm(0));
     let link = '';

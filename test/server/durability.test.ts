@@ -39,6 +39,11 @@ test('acknowledged mutations survive SIGKILL and a restart on the same database'
       for (const id of acked.inodes) assert.equal((await httpJson(second.socket, 'GET', `/v1/inodes/${id}`)).status, 200, id);
       const host = await httpJson(second.socket, 'GET', '/v1/host');
       assert.ok(host.json.ledger.events >= acked.vms.length + acked.inodes.length);
+      // The operator sees why this backend, as the start-up line said it (a simulator holds no guest memory).
+      const starting = second.output().split('\n').filter((l) => l.includes('"gmemd starting"')).map((l) => JSON.parse(l));
+      assert.equal(starting.length, 1, second.output());
+      assert.equal(host.json.backendNote, starting[0].note);
+      assert.ok(host.json.backendNote.startsWith(`${host.json.backend} backend`), host.json.backendNote);
     } finally {
       second.child.kill('SIGTERM');
       await second.exited;

@@ -10,6 +10,7 @@ import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openNativeHost } from '../../src/kvm/native/native-host.js';
 import { httpJson, startServer } from '../support/server-process.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -54,11 +55,18 @@ test('refused starts exit 2 with one line', () => {
   const tmp = tempDir();
   try {
     const base = { ...process.env, GMEMD_DB: join(tmp.dir, 'l.db'), GMEMD_BACKEND: 'simulated', GMEMD_TEST_MODE: '' };
-    for (const [extra, why] of [
+    const cases: [Record<string, string>, RegExp][] = [
       [{ GMEMD_TEST_HOOKS: '1', GMEMD_LISTEN: `unix:${join(tmp.dir, 's')}` }, /GMEMD_TEST_HOOKS is test-only; refusing to start without GMEMD_TEST_MODE=1/],
       [{ GMEMD_TEST_CRASH_AT: 'vm.destroy:intent', GMEMD_LISTEN: `unix:${join(tmp.dir, 's')}` }, /GMEMD_TEST_CRASH_AT is test-only/],
       [{ GMEMD_LISTEN: '0.0.0.0:1' }, /not a loopback address: set GMEMD_TLS_CERT and GMEMD_TLS_KEY, or GMEMD_INSECURE=1/],
-    ] as const) {
+    ];
+    // Only a host whose /dev/kvm cannot serve gmemd can show this refusal through the server
+    // (it has no setting for another device); test/kvm/simulated-host.test.ts shows the
+    // refusal itself on any host.
+    const native = openNativeHost();
+    if (native.ok) native.host.close(native.host.kvmFd);
+    else cases.push([{ GMEMD_BACKEND: 'native', GMEMD_LISTEN: `unix:${join(tmp.dir, 's')}` }, /^gmemd: GMEMD_BACKEND=native but \/dev\/kvm is unusable: /]);
+    for (const [extra, why] of cases) {
       const r = spawnSync(process.execPath, [SERVER], { env: { ...base, ...extra }, encoding: 'utf8', timeout: 60_000 });
       assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, why);

@@ -31,10 +31,10 @@ Every other setting comes from the environment (README, Configuration).`,
     async run(c) {
       const host = unwrap(await c.api.GET('/v1/host'));
       const ready = await c.api.GET('/readyz');
-      const status = { ready: ready.response.ok, backend: host.backend, service: host.service, ledger: host.ledger, memory: host.memory };
+      const status = { ready: ready.response.ok, backend: host.backend, backendNote: host.backendNote, service: host.service, ledger: host.ledger, memory: host.memory };
       show(c, status, () => [
         `gmemd ${host.service.version} (pid ${host.service.pid}) at ${c.url}: ${status.ready ? 'ready' : 'NOT ready'}`,
-        `backend    ${host.backend}`,
+        `backend    ${host.backendNote}`,
         `ledger     ${host.service.db}: ${host.ledger.vmsActive} active VMs, ${host.ledger.inodesLive} live inodes, ${host.ledger.events} events`,
         `memory     ${host.memory.liveInodeBytes} bytes in live inodes`,
         `started    ${host.service.startedAt}`,

@@ -12,7 +12,9 @@ const hostRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { operationId: 'getHost', tags: ['host'], summary: 'Backend, kernel capabilities, limits and service info',
       response: { 200: ref(Host), ...problems(503) } },
   }, async (req, reply) => respond(req, reply, hostInfo(ctx), (h) => ({
-    ...h, service: { version: service.version, pid: process.pid, startedAt: new Date(service.startedAt).toISOString(), db: service.dbPath },
+    // A host that fell back to the simulator holds no guest memory: the operator must see why.
+    ...h, backendNote: service.backendNote ?? `${h.backend} backend`,
+    service: { version: service.version, pid: process.pid, startedAt: new Date(service.startedAt).toISOString(), db: service.dbPath },
     ...(lifecycle.startup ? { reconcile: startupJson(lifecycle.startup) } : {}),
   })));
 

@@ -21,6 +21,7 @@ export const Limits = Type.Object({
 
 export const Host = Type.Object({
   backend: literals(['native', 'simulated'] as const),
+  backendNote: Type.String({ description: 'Why this backend: the device it runs on, or why /dev/kvm could not be used (GMEMD_BACKEND=auto falls back to the simulator, which holds no guest memory)' }),
   capabilities: Type.Object({
     guestMemfd: Type.Integer({ description: 'KVM_CAP_GUEST_MEMFD' }),
     guestMemfdFlags: Type.Integer({ description: 'KVM_CAP_GUEST_MEMFD_FLAGS: supported creation flags (1 MMAP, 2 INIT_SHARED)' }),
