@@ -1,5 +1,6 @@
-// Section 2: HTTP on loopback. Each scenario gets a fresh server child (test/bench/http-server.ts)
-// and a fresh temp dir; autocannon drives it from this process. Baselines and the gmemd
+// Section 2: HTTP on loopback. Each scenario gets a fresh server child and a fresh temp dir:
+// gmemd as `npm start` runs it (gmemd-process.ts), the baselines from test/bench/http-server.ts;
+// autocannon drives them from this process. Baselines and the gmemd
 // scenarios they are compared with run back to back so slow drift on a shared 2-core machine
 // lands on both sides of a ratio: the reads (a),(d),(e) run interleaved in short rounds
 // against two servers up at once, then (b),(c).
@@ -10,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { ServerKind, ServerReady } from './http-server.js';
 import { runLoad, type LoadOptions, type LoadResult } from './load.js';
 import { BENCH_AUTH, bindCycleRequests, mixRequests, setupBindTarget, setupInodeTarget, setupListTarget, setupMixTarget, unbindAll } from './gmemd-scenarios.js';
-import { START_NODE_FLAGS } from './start-command.js';
+import { startGmemdProcess } from './gmemd-process.js';
 
 const SERVER = fileURLToPath(new URL('./http-server.ts', import.meta.url));
 
@@ -36,7 +37,11 @@ interface Server { base: string; ready: ServerReady; stop: () => Promise<void> }
 
 async function startServer(kind: ServerKind, tmpRoot: string): Promise<Server> {
   const dir = mkdtempSync(join(tmpRoot, `${kind}-`));
-  const child = fork(SERVER, [kind, dir], { execArgv: [...(kind === 'gmemd' ? START_NODE_FLAGS : []), '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  if (kind === 'gmemd') {
+    const g = await startGmemdProcess(dir);
+    return { base: `http://127.0.0.1:${g.port}`, ready: { port: g.port, backend: g.backend, note: g.note }, stop: g.stop };
+  }
+  const child = fork(SERVER, [kind, dir], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await new Promise<ServerReady>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${kind} server did not report a port within 60 s`)), 60_000);
     child.once('message', (m) => { clearTimeout(timer); resolve(m as ServerReady); });

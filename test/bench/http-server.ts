@@ -1,4 +1,6 @@
-// Child process for test/bench/http-bench.ts: serves one scenario on 127.0.0.1 (an ephemeral
+// Child process for test/bench/http-bench.ts's baselines (hello, insert, grouped) and, under
+// tsx from the sources, for the gmemd of profile-http.ts and ab-read.ts (the bench itself runs
+// gmemd as `npm start` does, gmemd-process.ts): serves one scenario on 127.0.0.1 (an ephemeral
 // port) so the load generator and the server never share an event loop. It reports
 // { port, backend?, note? } over the IPC channel and closes on SIGTERM or when the parent
 // goes away.

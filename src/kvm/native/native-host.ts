@@ -239,7 +239,7 @@ export function openNativeHost(path = '/dev/kvm'):
     const why = cap < 0 ? `KVM_CHECK_EXTENSION(GUEST_MEMFD) on ${path}: ${errnoName(errno())}`
       // On /dev/kvm (no VM) 6.18 answers 1 whenever it was built with CONFIG_KVM_GUEST_MEMFD;
       // a PVM build without it was seen on 2026-12-04 (6.18.44-fc-v1272, README "Tests").
-      : `${path} lacks KVM_CAP_GUEST_MEMFD (KVM_CHECK_EXTENSION answered 0: this kernel was built without CONFIG_KVM_GUEST_MEMFD)`;
+      : `${path} lacks KVM_CAP_GUEST_MEMFD: KVM_CHECK_EXTENSION answered 0, this kernel was built without CONFIG_KVM_GUEST_MEMFD`;
     sys.close(fd);
     return { ok: false, reason: why };
   }
