@@ -51,7 +51,7 @@ const inherited = readManifest();
 // GMEMD_BACKEND=native on a host whose /dev/kvm cannot serve guest_memfd is a refused start.
 let backend: ReturnType<typeof selectBackend>;
 try { backend = selectBackend(inherited ? inherited.backend : config.backend); } catch (e) { refuse(e); }
-const { host: kvm, note } = backend;
+const { host: kvm, note, fellBack } = backend;
 // One process per ledger (src/lifecycle/ledger-lock.ts): before anything reads or writes it.
 const lock = config.db === ':memory:' ? null : lockLedger(config.db, inherited?.lockFd ?? undefined);
 if (lock && !lock.ok) refuse(lock.error);
@@ -90,6 +90,8 @@ const app = await buildApp({
 startupMs.app = at();
 app.log.info({ backend: kvm.backend, note, db: config.db, handoverFrom: inherited?.fromPid, limits: ctx.limits, tls: https !== null, compileCache: compileCacheDir() }, 'gmemd starting');
 for (const w of warnings) app.log.warn(w);
+// Nobody asked for the simulator: an operator expecting real guest memory must not miss that.
+if (fellBack) app.log.warn({ note }, 'no native backend: serving the simulator, which creates no real guest memory (GMEMD_BACKEND=native refuses to start instead)');
 // A successor serves its predecessor's tokens; it does not issue any before it has adopted.
 if (!inherited) {
   let admin: ReturnType<typeof bootstrapAdminToken>;

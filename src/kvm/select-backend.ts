@@ -7,7 +7,8 @@ import { createSimulatedHost } from './simulated/sim-host.js';
 
 export type BackendChoice = 'auto' | 'native' | 'simulated';
 
-export interface Selected { host: KvmHost; note: string }
+/** `fellBack`: `auto` found /dev/kvm unusable and chose the simulator (the server warns). */
+export interface Selected { host: KvmHost; note: string; fellBack: boolean }
 
 export function parseBackend(value: string | undefined): BackendChoice {
   const v = (value ?? 'auto').trim() || 'auto';
@@ -16,9 +17,9 @@ export function parseBackend(value: string | undefined): BackendChoice {
 }
 
 export function selectBackend(choice: BackendChoice, kvmPath = '/dev/kvm'): Selected {
-  if (choice === 'simulated') return { host: createSimulatedHost(), note: 'simulated backend (GMEMD_BACKEND=simulated)' };
+  if (choice === 'simulated') return { host: createSimulatedHost(), note: 'simulated backend (GMEMD_BACKEND=simulated)', fellBack: false };
   const native = openNativeHost(kvmPath);
-  if (native.ok) return { host: native.host, note: `native backend on ${kvmPath}` };
+  if (native.ok) return { host: native.host, note: `native backend on ${kvmPath}`, fellBack: false };
   if (choice === 'native') throw new Error(`GMEMD_BACKEND=native but ${kvmPath} is unusable: ${native.reason}`);
-  return { host: createSimulatedHost(), note: `simulated backend: ${kvmPath} is unusable (${native.reason})` };
+  return { host: createSimulatedHost(), note: `simulated backend: ${kvmPath} is unusable (${native.reason})`, fellBack: true };
 }

@@ -36,9 +36,11 @@ describe('§1 capabilities and VM types', () => {
   test('§1 backend: GMEMD_BACKEND=simulated, and auto without a usable /dev/kvm, give the simulator and say why', () => {
     const forced = selectBackend(parseBackend('simulated'));
     assert.equal(forced.host.backend, 'simulated');
+    assert.equal(forced.fellBack, false, 'asked for: nothing to warn about');
     const fallback = selectBackend(parseBackend('auto'), '/nonexistent/kvm');
     assert.equal(fallback.host.backend, 'simulated');
     assert.match(fallback.note, /\/nonexistent\/kvm is unusable \(open \/nonexistent\/kvm: ENOENT\)/);
+    assert.equal(fallback.fellBack, true, 'the server warns when auto fell back');
     // GMEMD_BACKEND=native never falls back: the server turns this into exit 2 and one line.
     assert.throws(() => selectBackend(parseBackend('native'), '/nonexistent/kvm'),
       /^Error: GMEMD_BACKEND=native but \/nonexistent\/kvm is unusable: open \/nonexistent\/kvm: ENOENT$/);

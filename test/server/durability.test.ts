@@ -44,6 +44,9 @@ test('acknowledged mutations survive SIGKILL and a restart on the same database'
       assert.equal(starting.length, 1, second.output());
       assert.equal(host.json.backendNote, starting[0].note);
       assert.ok(host.json.backendNote.startsWith(`${host.json.backend} backend`), host.json.backendNote);
+      // GMEMD_BACKEND=auto (unset): a warning exactly when it fell back to the simulator.
+      const warned = second.output().includes('"msg":"no native backend: serving the simulator');
+      if (!process.env.GMEMD_BACKEND) assert.equal(warned, host.json.backend === 'simulated', second.output());
     } finally {
       second.child.kill('SIGTERM');
       await second.exited;
