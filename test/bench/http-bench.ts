@@ -12,6 +12,7 @@ import type { ServerKind, ServerReady } from './http-server.js';
 import { runLoad, type LoadOptions, type LoadResult } from './load.js';
 import { BENCH_AUTH, bindCycleRequests, mixRequests, setupBindTarget, setupInodeTarget, setupListTarget, setupMixTarget, unbindAll } from './gmemd-scenarios.js';
 import { startGmemdProcess } from './gmemd-process.js';
+import { cpuMeter, type CpuUsage } from './cpu-usage.js';
 
 const SERVER = fileURLToPath(new URL('./http-server.ts', import.meta.url));
 
@@ -24,6 +25,8 @@ export interface ScenarioResult {
   opsPerSec: number;
   latencyMs: { p50: number; p99: number } | null;
   load: LoadResult;
+  /** Cores busy during the measured run (the write scenarios, each against one server). */
+  cpu?: CpuUsage;
 }
 export interface HttpReport {
   seconds: number;
@@ -33,13 +36,13 @@ export interface HttpReport {
   scenarios: ScenarioResult[];
 }
 
-interface Server { base: string; ready: ServerReady; stop: () => Promise<void> }
+interface Server { base: string; pid: number; ready: ServerReady; stop: () => Promise<void> }
 
 async function startServer(kind: ServerKind, tmpRoot: string): Promise<Server> {
   const dir = mkdtempSync(join(tmpRoot, `${kind}-`));
   if (kind === 'gmemd') {
     const g = await startGmemdProcess(dir);
-    return { base: `http://127.0.0.1:${g.port}`, ready: { port: g.port, backend: g.backend, note: g.note }, stop: g.stop };
+    return { base: `http://127.0.0.1:${g.port}`, pid: g.pid, ready: { port: g.port, backend: g.backend, note: g.note }, stop: g.stop };
   }
   const child = fork(SERVER, [kind, dir], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await new Promise<ServerReady>((resolve, reject) => {
@@ -52,7 +55,7 @@ async function startServer(kind: ServerKind, tmpRoot: string): Promise<Server> {
     child.once('exit', () => resolve());
     child.kill('SIGTERM'); // this child only, by its own handle
   });
-  return { base: `http://127.0.0.1:${ready.port}`, ready, stop };
+  return { base: `http://127.0.0.1:${ready.port}`, pid: child.pid!, ready, stop };
 }
 
 export async function benchHttp(o: { seconds: number; warmupSeconds: number; connections: number; tmpDir: string }):
@@ -60,10 +63,16 @@ export async function benchHttp(o: { seconds: number; warmupSeconds: number; con
   const { seconds, warmupSeconds, connections } = o;
   const results: ScenarioResult[] = [];
   let gmemdBackend: HttpReport['gmemdBackend'] = null;
-  const load = async (url: string, extra: Partial<LoadOptions> = {}) => {
+  /** A measured run against one server, with the cores it and this process used meanwhile. */
+  const measured = async (pid: number, opts: LoadOptions) => {
+    const stop = cpuMeter(pid);
+    const r = await runLoad(opts);
+    return Object.assign(r, { cpu: stop() });
+  };
+  const load = async (s: Server, url: string, extra: Partial<LoadOptions> = {}) => {
     // The warm-up (JIT, statement caches, page cache) is measured by nobody.
     if (warmupSeconds > 0) await runLoad({ url, seconds: warmupSeconds, connections, ...extra });
-    return runLoad({ url, seconds, connections, ...extra });
+    return measured(s.pid, { url, seconds, connections, ...extra });
   };
   const withServer = async <T>(kind: ServerKind, body: (s: Server) => Promise<T>): Promise<T> => {
     const s = await startServer(kind, o.tmpDir);
@@ -72,9 +81,10 @@ export async function benchHttp(o: { seconds: number; warmupSeconds: number; con
     }
     try { return await body(s); } finally { await s.stop(); }
   };
-  const record = (id: ScenarioId, name: string, op: string, r: LoadResult, opsPerSec = r.reqPerSec,
+  const record = (id: ScenarioId, name: string, op: string, r: LoadResult & { cpu?: CpuUsage }, opsPerSec = r.reqPerSec,
     latencyMs = r.latencyMs) => {
-    results.push({ id, name, op, opsPerSec, latencyMs, load: r });
+    const { cpu, ...load } = r;
+    results.push({ id, name, op, opsPerSec, latencyMs, load, ...(cpu ? { cpu } : {}) });
     console.log(`   done (${id}) ${name}`);
   };
 
@@ -100,11 +110,11 @@ export async function benchHttp(o: { seconds: number; warmupSeconds: number; con
   }));
   await withServer('insert', async (s) => {
     const body = JSON.stringify({ name: 'widget', qty: 3 });
-    record('b', 'bare Fastify POST, 1 INSERT (WAL, sync=FULL)', '1 request', await load(`${s.base}/items`, { method: 'POST', body }));
+    record('b', 'bare Fastify POST, 1 INSERT (WAL, sync=FULL)', '1 request', await load(s, `${s.base}/items`, { method: 'POST', body }));
   });
   await withServer('grouped', async (s) => {
     const body = JSON.stringify({ name: 'widget', qty: 3 });
-    record('g', 'bare Fastify POST, 1 INSERT, group commit', '1 request', await load(`${s.base}/items`, { method: 'POST', body }));
+    record('g', 'bare Fastify POST, 1 INSERT, group commit', '1 request', await load(s, `${s.base}/items`, { method: 'POST', body }));
   });
   await withServer('gmemd', async (s) => {
     const fileId = await setupBindTarget(s.base);
@@ -117,7 +127,7 @@ export async function benchHttp(o: { seconds: number; warmupSeconds: number; con
       await unbindAll(s.base, fileId);
       cycle = bindCycleRequests(fileId);
     }
-    const r = await runLoad({ url, seconds, connections, requests: cycle.requests });
+    const r = await measured(s.pid, { url, seconds, connections, requests: cycle.requests });
     record('c', 'gmemd bind/unbind cycle', '1 cycle = POST /v1/files/{id}/bindings + DELETE /v1/bindings/{id}',
       r, cycle.count() / r.seconds, cycle.latency());
   });
@@ -126,7 +136,7 @@ export async function benchHttp(o: { seconds: number; warmupSeconds: number; con
     const mix = mixRequests(grantee);
     const url = s.base;
     if (warmupSeconds > 0) await runLoad({ url, seconds: warmupSeconds, connections, requests: mix.requests });
-    const r = await runLoad({ url, seconds, connections, requests: mix.requests });
+    const r = await measured(s.pid, { url, seconds, connections, requests: mix.requests });
     record('f', 'gmemd create-VM/create-inode/share/bind mix', '1 request = 1 durable mutation', r);
   });
   return { seconds, warmupSeconds, connections, gmemdBackend, scenarios: results };

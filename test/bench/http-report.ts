@@ -1,6 +1,7 @@
 // The section 2 table and its ratios. The ratios are the result; the absolute rates beside
 // them only say how loaded the machine was during this run.
 import type { HttpReport, ScenarioId, ScenarioResult } from './http-bench.js';
+import { describeCpu } from './cpu-usage.js';
 import { fmtInt, fmtMs, fmtRatio, indent, table } from './stats.js';
 
 export interface HttpRatios {
@@ -51,6 +52,7 @@ export function printHttp(r: HttpReport): void {
     console.log(`       2xx requests/s inside it: ${fmtInt(c.load.reqPerSec)}`
       + ` (per request p50 ${fmtMs(c.load.latencyMs?.p50)} / p99 ${fmtMs(c.load.latencyMs?.p99)} ms).`);
   }
+  for (const s of r.scenarios) if (s.cpu) console.log(`   (${s.id}) CPU: ${describeCpu(s.cpu)}`);
   console.log('   latency: p50/p99 from per-response hrtime samples (autocannon\'s own histogram is 1 ms-grained; both are in the JSON).');
   const x = httpRatios(r);
   console.log('   ratios (same run):');
