@@ -23,7 +23,7 @@ export interface SimSlot {
   readonly npages: bigint;
   flags: number;
   readonly uaddr: bigint;
-  readonly gmem?: SimBinding;
+  readonly gmem: SimBinding | undefined;
 }
 
 export interface SimBinding {
