@@ -35,6 +35,11 @@ export class RangeSet<T> {
     return this.overlapping(start, end).some((r) => r.value !== except);
   }
 
+  /** Index of the first range that starts at or after `point` (ranges are in start order). */
+  firstAtOrAfter(point: bigint): number {
+    return this.lowerBound(point);
+  }
+
   find(point: bigint): Range<T> | undefined {
     const i = this.lowerBound(point + 1n) - 1;
     const r = this.items[i];
