@@ -37,7 +37,7 @@ export function recordUnheld(ctx: ServiceContext, rec: Recorder, cause: LostCaus
   store.vms.markLost(report.vms = vms.map((vm) => vm.id), t);
   for (const vm of vms) lost({ vmId: vm.id }, { object: 'vm', from: 'active', reason: 'no kernel VM in this process' });
 
-  const inodes = store.inodes.listByState('live').filter((ino) => !registry.gmem(ino.id));
+  const inodes = store.inodes.liveRefs().filter((ino) => !registry.gmem(ino.id));
   store.inodes.markLost(report.inodes = inodes.map((ino) => ino.id), t);
   // Not found by a scan that stopped early is not "held by no one": the event says so.
   const unknown = holders?.skipped ? { heldByUnknown: `the /proc scan stopped at its deadline, ${holders.skipped} processes unread` } : {};
@@ -47,7 +47,7 @@ export function recordUnheld(ctx: ServiceContext, rec: Recorder, cause: LostCaus
       kernelInode: ino.kernelInode, ...(heldBy?.length ? { heldBy } : unknown) });
   }
 
-  const files = store.files.allLive().flatMap((f) => { const why = whyUnheld(ctx, f.vmId, f.inodeId); return why ? [{ f, why }] : []; });
+  const files = store.files.liveRefs().flatMap((f) => { const why = whyUnheld(ctx, f.vmId, f.inodeId); return why ? [{ f, why }] : []; });
   store.files.markLost(report.files = files.map(({ f }) => f.id), t);
   // A file's access period ends at its own event.
   store.access.closeMany(files.map(({ f, why }) => {
@@ -56,7 +56,7 @@ export function recordUnheld(ctx: ServiceContext, rec: Recorder, cause: LostCaus
   }));
 
   const lostFiles = new Set(report.files);
-  const bindings = store.bindings.allActive().flatMap((b) => {
+  const bindings = store.bindings.activeRefs().flatMap((b) => {
     const why = lostFiles.has(b.fileId) ? 'its file is lost' : whyUnheld(ctx, b.vmId, b.inodeId);
     return why ? [{ b, why }] : [];
   });

@@ -1,7 +1,7 @@
 import { asc, eq } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { files } from './schema.js';
-import type { FileRow, FileState } from './rows.js';
+import type { FileRow, FileState, LiveFileRef } from './rows.js';
 import { toPage, type Page } from './pagination.js';
 import { clientOf, RowReader } from './row-reader.js';
 import { RowWriter } from './row-writer.js';
@@ -17,7 +17,12 @@ export class FilesRepo {
     this.read = new RowReader(clientOf(db), files);
     this.write = new RowWriter(clientOf(db), files);
     this.lost = new StateMarker(clientOf(db), files, ['open', 'pending']);
+    this.liveRefsOf = this.read.fields(['id', 'vmId', 'inodeId', 'state', 'role'] as const);
   }
+
+  private readonly liveRefsOf: (tail: string) => LiveFileRef[];
+  /** What the lost marking needs of every open or pending file (reconcile/lost.ts), oldest first. */
+  liveRefs(): LiveFileRef[] { return this.liveRefsOf(`WHERE "state" IN ('open', 'pending') ORDER BY "id"`); }
 
   get(id: string): FileRow | undefined { return this.read.get('WHERE "id" = ?', id); }
   // States inline, as in VmsRepo#findActiveByName: the partial unique index files_one_live_per_vm_uq

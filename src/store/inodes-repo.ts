@@ -1,7 +1,7 @@
 import { getTableName } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { inodes, liveTotals } from './schema.js';
-import type { InodeRow, InodeState } from './rows.js';
+import type { InodeRow, InodeState, LiveInodeRef } from './rows.js';
 import { toPage, type Page } from './pagination.js';
 import { clientOf, RowReader } from './row-reader.js';
 import { RowWriter } from './row-writer.js';
@@ -21,7 +21,12 @@ export class InodesRepo {
     this.totals = clientOf(db).prepare<[], { inodes: number; bytes: number }>(`SELECT "${liveTotals.inodesLive.name}" AS inodes,
       "${liveTotals.inodeBytesLive.name}" AS bytes FROM "${getTableName(liveTotals)}" WHERE "id" = 1`);
     this.lost = new StateMarker(clientOf(db), inodes, ['live']);
+    this.liveRefsOf = this.read.fields(['id', 'ownerVmId', 'kernelInode'] as const);
   }
+
+  private readonly liveRefsOf: (tail: string, ...p: string[]) => LiveInodeRef[];
+  /** What the lost marking needs of every live inode (reconcile/lost.ts), oldest first. */
+  liveRefs(): LiveInodeRef[] { return this.liveRefsOf(`WHERE "${inodes.state.name}" = ? ORDER BY "id"`, 'live' satisfies InodeState); }
 
   get(id: string): InodeRow | undefined { return this.read.get('WHERE "id" = ?', id); }
 

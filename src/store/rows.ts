@@ -13,3 +13,8 @@ export type VmState = VmRow['state'];
 export type InodeState = InodeRow['state'];
 export type FileState = FileRow['state'];
 export type BindingState = BindingRow['state'];
+
+/** The columns the lost marking reads of every live inode, file and active binding (reconcile/lost.ts). */
+export type LiveInodeRef = Pick<InodeRow, 'id' | 'ownerVmId' | 'kernelInode'>;
+export type LiveFileRef = Pick<FileRow, 'id' | 'vmId' | 'inodeId' | 'state' | 'role'>;
+export type ActiveBindingRef = Pick<BindingRow, 'id' | 'vmId' | 'inodeId' | 'fileId' | 'slot' | 'gpa'>;
