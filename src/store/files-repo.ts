@@ -12,6 +12,7 @@ export class FilesRepo {
   private readonly read: RowReader<FileRow>;
   private readonly write: RowWriter<FileRow>;
   private readonly lost: StateMarker;
+  private readonly liveRefsOf: (tail: string) => LiveFileRef[];
 
   constructor(private readonly db: Db) {
     this.read = new RowReader(clientOf(db), files);
@@ -20,7 +21,6 @@ export class FilesRepo {
     this.liveRefsOf = this.read.fields(['id', 'vmId', 'inodeId', 'state', 'role'] as const);
   }
 
-  private readonly liveRefsOf: (tail: string) => LiveFileRef[];
   /** What the lost marking needs of every open or pending file (reconcile/lost.ts), oldest first. */
   liveRefs(): LiveFileRef[] { return this.liveRefsOf(`WHERE "state" IN ('open', 'pending') ORDER BY "id"`); }
 

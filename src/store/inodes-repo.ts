@@ -13,6 +13,7 @@ export class InodesRepo {
   private readonly write: RowWriter<InodeRow>;
   private readonly totals;
   private readonly lost: StateMarker;
+  private readonly liveRefsOf: (tail: string, ...p: string[]) => LiveInodeRef[];
 
   constructor(db: Db) {
     this.read = new RowReader(clientOf(db), inodes);
@@ -24,7 +25,6 @@ export class InodesRepo {
     this.liveRefsOf = this.read.fields(['id', 'ownerVmId', 'kernelInode'] as const);
   }
 
-  private readonly liveRefsOf: (tail: string, ...p: string[]) => LiveInodeRef[];
   /** What the lost marking needs of every live inode (reconcile/lost.ts), oldest first. */
   liveRefs(): LiveInodeRef[] { return this.liveRefsOf(`WHERE "${inodes.state.name}" = ? ORDER BY "id"`, 'live' satisfies InodeState); }
 

@@ -5,7 +5,8 @@
 // row object key by key in C++, which on a 100-row page cost twice the query), and turns
 // them into row objects with a function generated once per table from the drizzle schema,
 // converting the columns that need it (JSON text, booleans) with drizzle's own column
-// mappers, so both paths read a row identically.
+// mappers, so both paths read a row identically. fields() reads a chosen subset of the columns
+// the same way, for the paths that list a whole table and need a few of them.
 import type Database from 'better-sqlite3';
 import { getTableColumns, getTableName, type Table } from 'drizzle-orm';
 
