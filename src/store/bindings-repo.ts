@@ -12,7 +12,7 @@ import { StateMarker } from './bulk.js';
 export class BindingsRepo {
   // Reads and writes go through prepared statements (row-reader.ts, row-writer.ts).
   private readonly read: RowReader<BindingRow>;
-  private readonly activeRefsOf: (tail: string) => ActiveBindingRef[];
+  private readonly activeRefsRead: RowReader<ActiveBindingRef>;
   private readonly write: RowWriter<BindingRow>;
   private readonly lost: StateMarker;
   private readonly activeCount: Database.Statement<[string], number>;
@@ -29,7 +29,7 @@ export class BindingsRepo {
 
   constructor(db: Db) {
     this.read = new RowReader(clientOf(db), bindings);
-    this.activeRefsOf = this.read.fields(['id', 'vmId', 'inodeId', 'fileId', 'slot', 'gpa'] as const);
+    this.activeRefsRead = this.read.fields(['id', 'vmId', 'inodeId', 'fileId', 'slot', 'gpa'] as const);
     this.write = new RowWriter(clientOf(db), bindings);
     this.lost = new StateMarker(clientOf(db), bindings, ['active']);
     const table = getTableName(bindings);
@@ -128,7 +128,7 @@ export class BindingsRepo {
   activeByInode(inodeId: string): BindingRow[] { return this.read.all(`WHERE "${bindings.inodeId.name}" = ? AND "state" = 'active' ORDER BY "id"`, inodeId); }
   allActive(): BindingRow[] { return this.read.all(`WHERE "state" = 'active' ORDER BY "id"`); }
   /** What the lost marking needs of every active binding (reconcile/lost.ts), oldest first. */
-  activeRefs(): ActiveBindingRef[] { return this.activeRefsOf(`WHERE "state" = 'active' ORDER BY "id"`); }
+  activeRefs(): ActiveBindingRef[] { return this.activeRefsRead.all(`WHERE "state" = 'active' ORDER BY "id"`); }
 
   /** Active bindings among `ids` become lost, in one statement. */
   markLost(ids: readonly string[], endedAt: number): number {

@@ -12,17 +12,17 @@ export class FilesRepo {
   private readonly read: RowReader<FileRow>;
   private readonly write: RowWriter<FileRow>;
   private readonly lost: StateMarker;
-  private readonly liveRefsOf: (tail: string) => LiveFileRef[];
+  private readonly liveRefsRead: RowReader<LiveFileRef>;
 
   constructor(private readonly db: Db) {
     this.read = new RowReader(clientOf(db), files);
     this.write = new RowWriter(clientOf(db), files);
     this.lost = new StateMarker(clientOf(db), files, ['open', 'pending']);
-    this.liveRefsOf = this.read.fields(['id', 'vmId', 'inodeId', 'state', 'role'] as const);
+    this.liveRefsRead = this.read.fields(['id', 'vmId', 'inodeId', 'state', 'role'] as const);
   }
 
   /** What the lost marking needs of every open or pending file (reconcile/lost.ts), oldest first. */
-  liveRefs(): LiveFileRef[] { return this.liveRefsOf(`WHERE "state" IN ('open', 'pending') ORDER BY "id"`); }
+  liveRefs(): LiveFileRef[] { return this.liveRefsRead.all(`WHERE "state" IN ('open', 'pending') ORDER BY "id"`); }
 
   get(id: string): FileRow | undefined { return this.read.get('WHERE "id" = ?', id); }
   // States inline, as in VmsRepo#findActiveByName: the partial unique index files_one_live_per_vm_uq

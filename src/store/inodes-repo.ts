@@ -13,7 +13,7 @@ export class InodesRepo {
   private readonly write: RowWriter<InodeRow>;
   private readonly totals;
   private readonly lost: StateMarker;
-  private readonly liveRefsOf: (tail: string, ...p: string[]) => LiveInodeRef[];
+  private readonly liveRefsRead: RowReader<LiveInodeRef>;
 
   constructor(db: Db) {
     this.read = new RowReader(clientOf(db), inodes);
@@ -22,11 +22,11 @@ export class InodesRepo {
     this.totals = clientOf(db).prepare<[], { inodes: number; bytes: number }>(`SELECT "${liveTotals.inodesLive.name}" AS inodes,
       "${liveTotals.inodeBytesLive.name}" AS bytes FROM "${getTableName(liveTotals)}" WHERE "id" = 1`);
     this.lost = new StateMarker(clientOf(db), inodes, ['live']);
-    this.liveRefsOf = this.read.fields(['id', 'ownerVmId', 'kernelInode'] as const);
+    this.liveRefsRead = this.read.fields(['id', 'ownerVmId', 'kernelInode'] as const);
   }
 
   /** What the lost marking needs of every live inode (reconcile/lost.ts), oldest first. */
-  liveRefs(): LiveInodeRef[] { return this.liveRefsOf(`WHERE "${inodes.state.name}" = ? ORDER BY "id"`, 'live' satisfies InodeState); }
+  liveRefs(): LiveInodeRef[] { return this.liveRefsRead.all(`WHERE "${inodes.state.name}" = ? ORDER BY "id"`, 'live' satisfies InodeState); }
 
   get(id: string): InodeRow | undefined { return this.read.get('WHERE "id" = ?', id); }
 

@@ -19,50 +19,34 @@ export function clientOf(db: object): Database.Database {
   return client;
 }
 
-type Column = ReturnType<typeof getTableColumns>[string];
-
-/** `SELECT <columns> FROM <table>` and the function that turns one raw row of it into an object. */
-function projection<T>(table: Table, cols: [key: string, column: Column][]): { select: string; toRow: (a: unknown[]) => T } {
-  const maps: ((v: unknown) => unknown)[] = [];
-  const fields = cols.map(([key, c], i) => {
-    if (c.columnType !== 'SQLiteTextJson' && c.columnType !== 'SQLiteBoolean') return `${JSON.stringify(key)}: a[${i}]`;
-    maps.push((v) => c.mapFromDriverValue(v));
-    return `${JSON.stringify(key)}: a[${i}] === null ? null : m[${maps.length - 1}](a[${i}])`;
-  });
-  return {
-    select: `SELECT ${cols.map(([, c]) => `"${c.name}"`).join(', ')} FROM "${getTableName(table)}"`,
-    // Keys are the schema's own identifiers; one object literal gives every row one shape.
-    toRow: new Function('m', `return (a) => ({ ${fields.join(', ')} })`)(maps) as (a: unknown[]) => T,
-  };
-}
-
 export class RowReader<R> {
   private readonly select: string;
   private readonly toRow: (a: unknown[]) => R;
   private readonly statements = new Map<string, Database.Statement<Param[]>>();
 
-  constructor(private readonly sqlite: Database.Database, private readonly table: Table) {
-    ({ select: this.select, toRow: this.toRow } = projection<R>(table, Object.entries(getTableColumns(table))));
+  /** `keys`: the fields to read (fields()); every column of the table when not given. */
+  constructor(private readonly sqlite: Database.Database, private readonly table: Table, keys?: readonly string[]) {
+    const columns = getTableColumns(table);
+    const cols = keys ? keys.map((k) => [k, columns[k]!] as const) : Object.entries(columns);
+    this.select = `SELECT ${cols.map(([, c]) => `"${c.name}"`).join(', ')} FROM "${getTableName(table)}"`;
+    const maps: ((v: unknown) => unknown)[] = [];
+    const fields = cols.map(([key, c], i) => {
+      if (c.columnType !== 'SQLiteTextJson' && c.columnType !== 'SQLiteBoolean') return `${JSON.stringify(key)}: a[${i}]`;
+      maps.push((v) => c.mapFromDriverValue(v));
+      return `${JSON.stringify(key)}: a[${i}] === null ? null : m[${maps.length - 1}](a[${i}])`;
+    });
+    // Keys are the schema's own identifiers; one object literal gives every row one shape.
+    this.toRow = new Function('m', `return (a) => ({ ${fields.join(', ')} })`)(maps) as (a: unknown[]) => R;
   }
 
   /**
-   * Only the given fields of the rows `tail` selects, for the paths that read a whole table
-   * and need a few columns of it: the lost marking after a crash lists every live inode, file
-   * and binding, and full rows (JSON columns parsed, a dozen fields each) made those three
-   * lists 106 ms of a restart at 10,000 inodes, against 58 ms for the columns it uses.
+   * A reader of only the given fields, for the paths that read a whole table and need a few
+   * columns of it: the lost marking after a crash lists every live inode, file and binding,
+   * and full rows (JSON columns parsed, a dozen fields each) made those three lists 106 ms of
+   * a restart at 10,000 inodes, against 58 ms for the columns it uses.
    */
-  fields<K extends keyof R & string>(keys: readonly K[]): (tail: string, ...params: Param[]) => Pick<R, K>[] {
-    const all = getTableColumns(this.table);
-    const p = projection<Pick<R, K>>(this.table, keys.map((k) => [k, all[k]!]));
-    const statements = new Map<string, Database.Statement<Param[]>>();
-    return (tail, ...params) => {
-      let s = statements.get(tail);
-      if (!s) statements.set(tail, s = this.sqlite.prepare<Param[]>(`${p.select} ${tail}`).raw());
-      const rows = s.all(...params) as unknown[][];
-      const out = new Array<Pick<R, K>>(rows.length);
-      for (let i = 0; i < rows.length; i++) out[i] = p.toRow(rows[i]!);
-      return out;
-    };
+  fields<K extends keyof R & string>(keys: readonly K[]): RowReader<Pick<R, K>> {
+    return new RowReader<Pick<R, K>>(this.sqlite, this.table, keys);
   }
 
   /** The statement `SELECT <columns> FROM <table> <tail>`, prepared on first use. */

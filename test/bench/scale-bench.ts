@@ -176,10 +176,10 @@ try {
   // 500 ms on this 2-core machine, so the figure is the median of LOST_STARTS, with the range.
   const crashed = (name: string) => join(dir, `${name}.db`);
   const copies = ['phases-lost', ...Array.from({ length: LOST_STARTS - 1 }, (_, i) => `lost-${i + 1}`)];
-  for (const name of copies) for (const f of ['', '-wal', '-shm']) if (existsSync(env.GMEMD_DB + f)) copyFileSync(env.GMEMD_DB + f, crashed(name) + f);
+  const copyLedger = (to: string) => { for (const f of ['', '-wal', '-shm']) if (existsSync(env.GMEMD_DB + f)) copyFileSync(env.GMEMD_DB + f, to + f); };
+  for (const name of copies) copyLedger(crashed(name));
   // BENCH_SCALE_KEEP_CRASHED=path: a copy of the crashed ledger stays there, to profile its restart.
-  const keep = process.env.BENCH_SCALE_KEEP_CRASHED;
-  if (keep) for (const f of ['', '-wal', '-shm']) if (existsSync(env.GMEMD_DB + f)) copyFileSync(env.GMEMD_DB + f, keep + f);
+  if (process.env.BENCH_SCALE_KEEP_CRASHED) copyLedger(process.env.BENCH_SCALE_KEEP_CRASHED);
   const lostStarts: number[] = [];
   for (const db of [env.GMEMD_DB, ...copies.slice(1).map(crashed)]) {
     g = await startTimed(GMEMD_ARGV, { ...env, GMEMD_DB: db }, '/readyz');

@@ -22,7 +22,7 @@ test('fields() gives the chosen fields of the rows its tail selects, mapped as f
 
     const reader = new RowReader<InodeRow>(sqlite, inodes);
     const pick = reader.fields(['id', 'kernelInode', 'shareable', 'labels'] as const);
-    const live = pick(`WHERE "state" = ? ORDER BY "id"`, 'live');
+    const live = pick.all(`WHERE "state" = ? ORDER BY "id"`, 'live');
     assert.deepEqual(live, [
       { id: 'ino_a', kernelInode: 35, shareable: false, labels: { k: 'ino_a' } },
       { id: 'ino_c', kernelInode: 35, shareable: true, labels: { k: 'ino_c' } },
@@ -35,7 +35,7 @@ test('fields() gives the chosen fields of the rows its tail selects, mapped as f
     assert.deepEqual(Object.keys(live[0]!), ['id', 'kernelInode', 'shareable', 'labels'], 'only the chosen fields');
     assert.deepEqual(store.inodes.liveRefs(), [{ id: 'ino_a', ownerVmId: 'vm_a', kernelInode: 35 }, { id: 'ino_c', ownerVmId: 'vm_a', kernelInode: 35 }]);
     const vmReader = new RowReader<VmRow>(sqlite, vms);
-    assert.deepEqual(vmReader.fields(['name', 'labels'] as const)('WHERE "id" = ?', 'vm_a'), [{ name: 'a', labels: { team: 'x' } }]);
+    assert.deepEqual(vmReader.fields(['name', 'labels'] as const).all('WHERE "id" = ?', 'vm_a'), [{ name: 'a', labels: { team: 'x' } }]);
   } finally {
     store.close();
     tmp.cleanup();
