@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { needsKvm } from '../support/kvm.js';
+import { needsGuestMemfd } from '../support/kvm.js';
 import { call, makeApp, MiB } from '../support/app.js';
 
 function gmemFdsByIno(): Map<number, number> {
@@ -19,7 +19,7 @@ function gmemFdsByIno(): Map<number, number> {
   return out;
 }
 
-describe('kernel truth through /proc (native)', needsKvm(), () => {
+describe('kernel truth through /proc (native)', needsGuestMemfd(), () => {
   test('the gmem fd exists with the reported inode number, and goes with its VM', async () => {
     const t = await makeApp('native');
     try {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { openNativeHost } from '../../src/kvm/native/native-host.js';
 import { createSimulatedHost } from '../../src/kvm/simulated/sim-host.js';
-import { needsKvm } from '../support/kvm.js';
+import { needsGuestMemfd } from '../support/kvm.js';
 import { sequence } from './differential-commands.js';
 import { runDifferential, type Backend } from './differential-harness.js';
 
@@ -16,6 +16,6 @@ function native(): Backend {
   return { host, dispose: () => host.close(host.kvmFd) };
 }
 
-test('differential: generated operation sequences end identically on the native and the simulated host', needsKvm(), () => {
+test('differential: generated operation sequences end identically on the native and the simulated host', needsGuestMemfd(), () => {
   fc.assert(fc.property(sequence, (seq) => runDifferential(seq, native, () => ({ host: createSimulatedHost() }))), { numRuns: 200 });
 });

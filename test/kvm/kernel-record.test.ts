@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { createSimulatedHost } from '../../src/kvm/simulated/sim-host.js';
-import { needsKvm } from '../support/kvm.js';
+import { needsGuestMemfd } from '../support/kvm.js';
 import { tempDir } from '../support/tmp.js';
 import { decodeLine, replaySequence, TRANSCRIPT_FORMAT, type SequenceLine, type TranscriptHeader } from './transcript.js';
 
@@ -24,7 +24,7 @@ test('kernel:record without KVM exits 2 with one clear line', () => {
   assert.match(r.stderr, /^kernel:record: needs \/dev\/kvm .*open \/nonexistent\/kvm: ENOENT\n$/);
 });
 
-test('kernel:record on /dev/kvm writes a transcript that the simulator replays', needsKvm(), () => {
+test('kernel:record on /dev/kvm writes a transcript that the simulator replays', needsGuestMemfd(), () => {
   const tmp = tempDir('gmemd-record-');
   after(tmp.cleanup);
   const out = tmp.dir;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { httpJson, startServer, type ServerProcess } from '../support/server-process.js';
 import { ledgerViolationsAt } from '../support/ledger-invariants.js';
-import { needsKvm } from '../support/kvm.js';
+import { needsGuestMemfd } from '../support/kvm.js';
 import { tempDir } from '../support/tmp.js';
 
 const MiB = 1024 * 1024;
@@ -31,7 +31,7 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 120_
 
 for (const backend of ['simulated', 'native'] as const) {
   // As describeBackends does: a backend that cannot run here is one skipped test with the reason.
-  const skip = backend === 'native' ? needsKvm() : {};
+  const skip = backend === 'native' ? needsGuestMemfd() : {};
   if (skip.skip) { test(`handover keeps guest memory (${backend})`, skip, () => {}); continue; }
   describe(`handover keeps guest memory (${backend})`, () => {
     const tmp = tempDir();

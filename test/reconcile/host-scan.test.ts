@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { classifyFdTarget, listPids, parseMaps, scanProcess } from '../../src/reconcile/proc.js';
 import { foreignHolders } from '../../src/reconcile/host-scan.js';
 import { call, makeApp, MiB } from '../support/app.js';
-import { needsKvm } from '../support/kvm.js';
+import { needsGuestMemfd } from '../support/kvm.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -87,7 +87,7 @@ describe('reading another process from /proc', () => {
   });
 });
 
-test('a separate process\'s VM and guest_memfd, found by pid and inode number', needsKvm(), async () => {
+test('a separate process\'s VM and guest_memfd, found by pid and inode number', needsGuestMemfd(), async () => {
   const t = await makeApp('native');
   const h = await holder('kvm');
   try {

@@ -9,7 +9,7 @@ import { createSimulatedHost } from '../../src/kvm/simulated/sim-host.js';
 import { Store } from '../../src/store/store.js';
 import { createContext, type ServiceContext } from '../../src/services/context.js';
 import { buildApp, type App } from '../../src/http/app.js';
-import { needsKvm } from './kvm.js';
+import { needsGuestMemfd } from './kvm.js';
 import type { Limits } from '../../src/domain/limits.js';
 import { tempDir } from './tmp.js';
 import type { Role } from '../../src/domain/roles.js';
@@ -18,9 +18,9 @@ import { hashSecret, newSecret } from '../../src/services/token-secrets.js';
 
 export type BackendKind = 'native' | 'simulated';
 
-/** The backends a suite runs on: the real kernel (gated by needsKvm) and the simulator. */
+/** The backends a suite runs on: the real kernel (gated by needsGuestMemfd: /dev/kvm with guest_memfd) and the simulator. */
 export const BACKENDS: { kind: BackendKind; options: { skip?: string } }[] = [
-  { kind: 'native', options: needsKvm() },
+  { kind: 'native', options: needsGuestMemfd() },
   { kind: 'simulated', options: {} },
 ];
 

@@ -15,6 +15,7 @@ import { classifyFdTarget, parseFdinfoIno, parseMaps } from '../procfs.js';
 import {
   MAP_FAILED, StructBuf, decodeStat, encodeCreateGuestMemfd, encodeRegion2, errno, ioctlAsync, mmapAsync, nativeView, sys,
 } from './libc.js';
+import { guestMemfdSupport } from './gmem-support.js';
 
 const roundUp = (n: bigint) => (n + PAGE_SIZE - 1n) / PAGE_SIZE * PAGE_SIZE;
 
@@ -229,19 +230,33 @@ export function parseGmemMappings(maps: string): HeldMapping[] {
     .map((m) => ({ start: m.start, end: m.end, offset: m.offset, ino: BigInt(m.ino) }));
 }
 
-/** Opens /dev/kvm (O_RDWR|O_CLOEXEC) and requires KVM_CAP_GUEST_MEMFD. */
-export function openNativeHost(path = '/dev/kvm'):
-  { ok: true; host: NativeKvmHost } | { ok: false; reason: string } {
+export type OpenResult = { ok: true; host: NativeKvmHost } | { ok: false; reason: string; noGuestMemfd: boolean };
+
+/**
+ * Opens /dev/kvm (O_RDWR|O_CLOEXEC) without asking for guest_memfd: VMs, plain memslots and
+ * the probe vCPU work on any KVM. Only the tests of those use it; gmemd needs openNativeHost.
+ */
+export function openKvmDevice(path = '/dev/kvm'): OpenResult {
   const fd = sys.open(path, O.RDWR | O.CLOEXEC);
-  if (fd < 0) return { ok: false, reason: `open ${path}: ${errnoName(errno())}` };
-  const cap = sys.ioctlInt(fd, KVM.CHECK_EXTENSION, CAP.GUEST_MEMFD);
-  if (cap <= 0) {
-    const why = cap < 0 ? `KVM_CHECK_EXTENSION(GUEST_MEMFD) on ${path}: ${errnoName(errno())}`
-      // On /dev/kvm (no VM) 6.18 answers 1 whenever it was built with CONFIG_KVM_GUEST_MEMFD;
-      // a PVM build without it was seen on 2026-12-04 (6.18.44-fc-v1272, README "Tests").
-      : `${path} lacks KVM_CAP_GUEST_MEMFD: KVM_CHECK_EXTENSION answered 0, this kernel was built without CONFIG_KVM_GUEST_MEMFD`;
+  if (fd < 0) return { ok: false, reason: `open ${path}: ${errnoName(errno())}`, noGuestMemfd: false };
+  const api = sys.ioctlInt(fd, KVM.GET_API_VERSION, 0);
+  if (api !== 12) {
+    const why = api < 0 ? `KVM_GET_API_VERSION on ${path}: ${errnoName(errno())}` : `${path}: KVM API version ${api}, not 12`;
     sys.close(fd);
-    return { ok: false, reason: why };
+    return { ok: false, reason: why, noGuestMemfd: false };
   }
   return { ok: true, host: new NativeKvmHost(fd) };
+}
+
+/**
+ * Opens /dev/kvm and requires guest_memfd. `noGuestMemfd`: the kernel proved it has none
+ * (gmem-support.ts), so this host serves the simulator and its gmem tests are skipped.
+ */
+export function openNativeHost(path = '/dev/kvm'): OpenResult {
+  const opened = openKvmDevice(path);
+  if (!opened.ok) return opened;
+  const gmem = guestMemfdSupport(opened.host.kvmFd, path);
+  if (gmem.present) return opened;
+  sys.close(opened.host.kvmFd);
+  return { ok: false, reason: gmem.reason, noGuestMemfd: gmem.confirmed };
 }
