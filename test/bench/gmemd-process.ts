@@ -24,8 +24,11 @@ const freePort = () => new Promise<number>((resolve, reject) => {
   });
 });
 
-/** Starts gmemd on a ledger in `dir`; resolves once /readyz answers 200. */
-export async function startGmemdProcess(dir: string): Promise<GmemdProcess> {
+/**
+ * Starts gmemd on a ledger in `dir`; resolves once /readyz answers 200. `nodeFlags` go after
+ * npm start's own (profile-http.ts adds --cpu-prof).
+ */
+export async function startGmemdProcess(dir: string, opts: { nodeFlags?: string[] } = {}): Promise<GmemdProcess> {
   if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: run npm run build (npm ci does)`);
   const port = await freePort();
   const env = {
@@ -38,7 +41,7 @@ export async function startGmemdProcess(dir: string): Promise<GmemdProcess> {
     // Logging as a default start has it (pino at info, on stdout), so the requests pay for it as a real start's do.
     GMEMD_LOG_LEVEL: process.env.GMEMD_LOG_LEVEL || 'info', GMEMD_BACKEND: process.env.GMEMD_BACKEND || 'auto',
   };
-  const child = spawn(process.execPath, [...START_NODE_FLAGS, ENTRY], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...START_NODE_FLAGS, ...(opts.nodeFlags ?? []), ENTRY], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;

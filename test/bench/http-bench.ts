@@ -8,7 +8,7 @@ import { fork } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ServerKind, ServerReady } from './http-server.js';
+import type { BaselineKind, ServerReady } from './http-server.js';
 import { runLoad, type LoadOptions, type LoadResult } from './load.js';
 import { BENCH_AUTH, bindCycleRequests, mixRequests, setupBindTarget, setupInodeTarget, setupListTarget, setupMixTarget, unbindAll } from './gmemd-scenarios.js';
 import { startGmemdProcess } from './gmemd-process.js';
@@ -36,13 +36,15 @@ export interface HttpReport {
   scenarios: ScenarioResult[];
 }
 
-interface Server { base: string; pid: number; ready: ServerReady; stop: () => Promise<void> }
+type ServerKind = BaselineKind | 'gmemd';
+/** `gmemd`: the backend gmemd chose and why (GET /v1/host), for the report. */
+interface Server { base: string; pid: number; gmemd?: { backend: string; note: string }; stop: () => Promise<void> }
 
 async function startServer(kind: ServerKind, tmpRoot: string): Promise<Server> {
   const dir = mkdtempSync(join(tmpRoot, `${kind}-`));
   if (kind === 'gmemd') {
     const g = await startGmemdProcess(dir);
-    return { base: `http://127.0.0.1:${g.port}`, pid: g.pid, ready: { port: g.port, backend: g.backend, note: g.note }, stop: g.stop };
+    return { base: `http://127.0.0.1:${g.port}`, pid: g.pid, gmemd: { backend: g.backend, note: g.note }, stop: g.stop };
   }
   const child = fork(SERVER, [kind, dir], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await new Promise<ServerReady>((resolve, reject) => {
@@ -55,7 +57,7 @@ async function startServer(kind: ServerKind, tmpRoot: string): Promise<Server> {
     child.once('exit', () => resolve());
     child.kill('SIGTERM'); // this child only, by its own handle
   });
-  return { base: `http://127.0.0.1:${ready.port}`, pid: child.pid!, ready, stop };
+  return { base: `http://127.0.0.1:${ready.port}`, pid: child.pid!, stop };
 }
 
 export async function benchHttp(o: { seconds: number; warmupSeconds: number; connections: number; tmpDir: string }):
@@ -76,9 +78,7 @@ export async function benchHttp(o: { seconds: number; warmupSeconds: number; con
   };
   const withServer = async <T>(kind: ServerKind, body: (s: Server) => Promise<T>): Promise<T> => {
     const s = await startServer(kind, o.tmpDir);
-    if (kind === 'gmemd' && s.ready.backend) {
-      gmemdBackend = { backend: s.ready.backend, note: s.ready.note ?? '' };
-    }
+    if (s.gmemd) gmemdBackend = s.gmemd;
     try { return await body(s); } finally { await s.stop(); }
   };
   const record = (id: ScenarioId, name: string, op: string, r: LoadResult & { cpu?: CpuUsage }, opsPerSec = r.reqPerSec,

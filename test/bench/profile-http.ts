@@ -1,26 +1,22 @@
-// Where a request's time goes: runs one gmemd bench server (test/bench/http-server.ts) under
-// a CPU profiler (serving only, start-up excluded), drives one scenario with autocannon, and
-// prints the heaviest functions.
+// Where a request's time goes: runs gmemd as `npm start` does (gmemd-process.ts; run
+// `npm run build` first) under node's --cpu-prof, drives one scenario with autocannon, and
+// prints the heaviest functions. The profile covers the whole process, start-up included
+// (~0.3 s, against the scenario's seconds); the names are the bundle's (dist/).
 //   node --import tsx test/bench/profile-http.ts [inode|list|bind|mix] [seconds] [connections]
-import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { ServerReady } from './http-server.js';
 import { runLoad } from './load.js';
 import { BENCH_AUTH, bindCycleRequests, mixRequests, setupBindTarget, setupInodeTarget, setupListTarget, setupMixTarget } from './gmemd-scenarios.js';
-import { START_NODE_FLAGS } from './start-command.js';
+import { startGmemdProcess } from './gmemd-process.js';
 
 const [what = 'inode', secs = '5', conns = '10'] = process.argv.slice(2);
 const connections = Number(conns);
 const dir = mkdtempSync(join(tmpdir(), 'gmemd-prof-'));
-const child = fork(fileURLToPath(new URL('./http-server.ts', import.meta.url)), ['gmemd', dir], {
-  execArgv: [...START_NODE_FLAGS, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  env: { ...process.env, BENCH_CPU_PROFILE: join(dir, 'serve.cpuprofile') },
+const served = await startGmemdProcess(dir, {
+  nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-name=serve.cpuprofile', '--cpu-prof-interval=200'],
 });
-const ready = await new Promise<ServerReady>((resolve) => child.once('message', (m) => resolve(m as ServerReady)));
-const base = `http://127.0.0.1:${ready.port}`;
+const base = `http://127.0.0.1:${served.port}`;
 if (what === 'mix') {
   const r = await runLoad({ url: base, seconds: Number(secs), connections, requests: mixRequests(await setupMixTarget(base)).requests });
   console.log(`mix: ${Math.round(r.reqPerSec)} req/s, p50 ${r.latencyMs?.p50.toFixed(1)} p99 ${r.latencyMs?.p99.toFixed(1)} ms, non2xx ${r.non2xx}`);
@@ -36,7 +32,7 @@ if (what === 'mix') {
   const r = await runLoad({ url: `${base}${path}`, seconds: Number(secs), connections, headers: BENCH_AUTH });
   console.log(`${path}: ${Math.round(r.reqPerSec)} req/s`);
 }
-await new Promise((res) => { child.once('exit', res); child.kill('SIGTERM'); });
+await served.stop(); // a graceful exit, at which node writes the profile
 
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number; children?: number[] }
 const prof = JSON.parse(readFileSync(join(dir, 'serve.cpuprofile'), 'utf8')) as { nodes: Node[] };
@@ -45,7 +41,7 @@ const parent = new Map<number, number>();
 for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 const total = prof.nodes.reduce((s, n) => s + n.hitCount, 0);
 const self = new Map<string, number>(), incl = new Map<string, number>();
-const key = (n: Node) => `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^.*node_modules\//, '').replace(/^.*\/src\//, 'src/')}:${n.callFrame.lineNumber + 1}`;
+const key = (n: Node) => `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^.*node_modules\//, '').replace(/^.*\/(src|dist)\//, '$1/')}:${n.callFrame.lineNumber + 1}`;
 for (const n of prof.nodes) {
   if (!n.hitCount) continue;
   self.set(key(n), (self.get(key(n)) ?? 0) + n.hitCount);
@@ -61,7 +57,7 @@ const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - 
 const byModule = new Map<string, number>();
 for (const n of prof.nodes) {
   if (!n.hitCount) continue;
-  const m = n.callFrame.url.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1').replace(/^.*\/src\//, 'src/') || `(native) ${n.callFrame.functionName}`;
+  const m = n.callFrame.url.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1').replace(/^.*\/(src|dist)\//, '$1/') || `(native) ${n.callFrame.functionName}`;
   byModule.set(m, (byModule.get(m) ?? 0) + n.hitCount);
 }
 console.log(`self:\n${top(self, 30)}\n\nself by module:\n${top(byModule, 25)}\n\ninclusive:\n${top(incl, 60)}`);
