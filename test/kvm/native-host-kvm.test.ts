@@ -18,7 +18,7 @@ describe('on /dev/kvm', () => {
   before(() => { if (!kvmOpts.skip) opened = openKvmDevice(); });
   after(() => { if (opened?.ok) opened.host.close(opened.host.kvmFd); });
   const kvm = (): NativeKvmHost => {
-    if (!opened?.ok) assert.fail(opened?.reason ?? 'openNativeHost did not run');
+    if (!opened?.ok) assert.fail(opened?.reason ?? 'openKvmDevice did not run');
     return opened.host;
   };
 
