@@ -5,12 +5,11 @@
 //   skip, and the skip says why.
 // - needsGuestMemfd(): guest_memfd too, which gmemd's native backend is built on. Not every
 //   6.18 build has it (README "Tests"). These skip only where the kernel proves it has none:
-//   two answers (the capability and the create ioctl, src/kvm/native/gmem-support.ts), and
-//   the skip quotes them. Any other failure to get a guest_memfd makes them run and fail, and
-//   GMEMD_REQUIRE_GMEM=1 makes them run and fail even there.
+//   two answers (the capability and the create ioctl: openNativeHost's noGuestMemfd, from
+//   src/kvm/native/gmem-support.ts), and the skip quotes them. Any other failure to get a
+//   guest_memfd makes them run and fail, and GMEMD_REQUIRE_GMEM=1 does so even there.
 import { existsSync } from 'node:fs';
-import { openKvmDevice } from '../../src/kvm/native/native-host.js';
-import { guestMemfdSupport } from '../../src/kvm/native/gmem-support.js';
+import { openNativeHost } from '../../src/kvm/native/native-host.js';
 
 export const kvmPresent = existsSync('/dev/kvm');
 export const kvmRequired = process.env.GMEMD_REQUIRE_KVM === '1';
@@ -28,14 +27,9 @@ export function kernelLacksGuestMemfd(): string | null {
   if (proof !== undefined) return proof;
   proof = null;
   if (!kvmPresent) return proof;
-  const opened = openKvmDevice();
-  if (!opened.ok) return proof;
-  try {
-    const gmem = guestMemfdSupport(opened.host.kvmFd, '/dev/kvm');
-    if (!gmem.present && gmem.confirmed) proof = gmem.reason;
-  } finally {
-    opened.host.close(opened.host.kvmFd);
-  }
+  const opened = openNativeHost();
+  if (opened.ok) opened.host.close(opened.host.kvmFd);
+  else if (opened.noGuestMemfd) proof = opened.reason;
   return proof;
 }
 
